@@ -1,0 +1,1 @@
+"""State hooks: what happens when a flow run fails or crashes."""

@@ -1,0 +1,1 @@
+"""Tasks: one responsibility per module, plain inputs and JSON-serializable results."""

@@ -1,0 +1,1 @@
+"""Settings, block creation and the project's integrity checks."""

@@ -1,0 +1,315 @@
+"""The project's integrity rules, in one place.
+
+The template's post-generation hook, this project's tests and its pre-commit hook all
+call these functions, so a rule is written once and keeps working after the template is
+gone. Each check returns a list of problems (one line each, saying what is wrong and how
+to fix it); an empty list means the project passes.
+
+The core needs only the standard library and PyYAML, so it runs before the project is
+installed. `deep_problems` imports Prefect to validate with Prefect's own models.
+
+    python -m etl.utils.checks          # the core checks
+    python -m etl.utils.checks --deep   # plus the checks that import Prefect
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+
+PREFECT_YAML = "prefect.yaml"
+IGNORE_FILES = (".gitignore", ".dockerignore", ".prefectignore")
+CORE_BEGIN = "# >>> shared core"
+CORE_END = "# <<< shared core"
+TEXT_SUFFIXES = {".py", ".toml", ".yaml", ".yml", ".md", ".cfg", ".txt", ".example", ".json"}
+TEXT_NAMES = {"Dockerfile", ".gitignore", ".dockerignore", ".prefectignore", ".env.example"}
+SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache", "node_modules"}
+LEFTOVER = re.compile(r"\{\{\s*cookiecutter|\{%-?\s*(if|for|raw|endif|endfor)\b")
+ENV_VAR = re.compile(r"\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+ABSOLUTE_PATH = re.compile(r"^(/|[A-Za-z]:[\\/]|~)")
+
+# Keys Prefect reads; anything else in prefect.yaml is silently ignored by Prefect.
+TOP_LEVEL_KEYS = {"name", "prefect-version", "build", "push", "pull", "deployments", "definitions"}
+DEPLOYMENT_KEYS = {
+    "name", "version", "version_type", "tags", "description", "schedule", "schedules",
+    "paused", "concurrency_limit", "flow_name", "entrypoint", "parameters",
+    "enforce_parameter_schema", "build", "push", "pull", "work_pool", "triggers", "sla",
+}  # fmt: skip
+WORK_POOL_KEYS = {"name", "work_queue_name", "job_variables"}
+REQUIRED_DEPLOYMENT_KEYS = ("name", "entrypoint", "description", "tags", "work_pool")
+
+
+def text_files(root: Path) -> Iterable[Path]:
+    """Every text file of the project that a template could have rendered."""
+    for path in sorted(root.rglob("*")):
+        if any(part in SKIP_DIRS for part in path.relative_to(root).parts):
+            continue
+        if path.is_file() and (path.suffix in TEXT_SUFFIXES or path.name in TEXT_NAMES):
+            yield path
+
+
+def leftover_problems(root: Path) -> list[str]:
+    """Template syntax that was not rendered (a typo in a variable name leaves it behind)."""
+    problems = []
+    for path in text_files(root):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if LEFTOVER.search(line):
+                rel = path.relative_to(root)
+                problems.append(f"{rel}:{number}: unrendered template text: {line.strip()[:60]}")
+    return problems
+
+
+def python_problems(root: Path) -> list[str]:
+    """Python files that do not parse."""
+    problems = []
+    for path in text_files(root):
+        if path.suffix == ".py":
+            try:
+                ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            except SyntaxError as error:
+                rel = path.relative_to(root)
+                problems.append(f"{rel}:{error.lineno}: does not parse: {error.msg}")
+    return problems
+
+
+def load_prefect_yaml(root: Path) -> dict:
+    """The parsed `prefect.yaml`; raises ValueError with a one-line reason."""
+    path = root / PREFECT_YAML
+    if not path.is_file():
+        raise ValueError(f"{PREFECT_YAML} is missing")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ValueError(f"{PREFECT_YAML} is not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{PREFECT_YAML} must be a mapping with a 'deployments' list")
+    return data
+
+
+def flow_parameters(root: Path, entrypoint: str) -> tuple[list[str], list[str]] | str:
+    """(all parameters, required parameters) of the `@flow` an entrypoint names, or a problem."""
+    file_part, _, function = entrypoint.rpartition(":")
+    if not file_part or not function:
+        return f"entrypoint {entrypoint!r} must look like 'path/to/file.py:flow_function'"
+    path = root / file_part
+    if not path.is_file():
+        return f"entrypoint {entrypoint!r}: {file_part} does not exist"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            if not any(_is_flow_decorator(d) for d in node.decorator_list):
+                return f"entrypoint {entrypoint!r}: {function} is not decorated with @flow"
+            args = node.args
+            positional = args.posonlyargs + args.args
+            required = [a.arg for a in positional[: len(positional) - len(args.defaults)]]
+            required += [
+                a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None
+            ]
+            names = [a.arg for a in positional + args.kwonlyargs]
+            return names, required
+    return f"entrypoint {entrypoint!r}: no function {function} in {file_part}"
+
+
+def _is_flow_decorator(node: ast.expr) -> bool:
+    target = node.func if isinstance(node, ast.Call) else node
+    name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+    return name == "flow"
+
+
+def prefect_yaml_problems(root: Path) -> list[str]:
+    """Shape, entrypoints, parameters, keys Prefect would ignore, and portability."""
+    try:
+        data = load_prefect_yaml(root)
+    except ValueError as error:
+        return [str(error)]
+    problems = [
+        f"{PREFECT_YAML}: unknown top-level key {key!r} (Prefect ignores it; "
+        f"put shared parts under 'definitions')"
+        for key in data
+        if key not in TOP_LEVEL_KEYS
+    ]
+    deployments = data.get("deployments") or []
+    if not deployments:
+        problems.append(f"{PREFECT_YAML}: no deployments")
+    for index, deployment in enumerate(deployments):
+        problems += _deployment_problems(root, deployment, index)
+    problems += _portability_problems(data)
+    problems += _env_var_problems(root)
+    return problems
+
+
+def _deployment_problems(root: Path, deployment: object, index: int) -> list[str]:
+    if not isinstance(deployment, dict):
+        return [f"{PREFECT_YAML}: deployments[{index}] must be a mapping"]
+    label = f"{PREFECT_YAML}: deployment {deployment.get('name', index)!r}"
+    problems = [
+        f"{label}: missing {key!r}" for key in REQUIRED_DEPLOYMENT_KEYS if key not in deployment
+    ]
+    problems += [
+        f"{label}: unknown key {key!r} (Prefect ignores it; check the spelling)"
+        for key in deployment
+        if key not in DEPLOYMENT_KEYS
+    ]
+    work_pool = deployment.get("work_pool") or {}
+    problems += [
+        f"{label}: unknown work_pool key {key!r} (allowed: {', '.join(sorted(WORK_POOL_KEYS))})"
+        for key in work_pool
+        if key not in WORK_POOL_KEYS
+    ]
+    if "work_pool" in deployment and not work_pool.get("name"):
+        problems.append(f"{label}: work_pool needs a name")
+    if "tags" in deployment and not deployment["tags"]:
+        problems.append(f"{label}: give it at least one tag")
+    entrypoint = deployment.get("entrypoint")
+    if entrypoint:
+        found = flow_parameters(root, entrypoint)
+        if isinstance(found, str):
+            problems.append(f"{label}: {found}")
+        else:
+            names, required = found
+            given = deployment.get("parameters") or {}
+            problems += [
+                f"{label}: parameter {name!r} is not a parameter of the flow ({', '.join(names)})"
+                for name in given
+                if name not in names
+            ]
+            problems += [
+                f"{label}: the flow needs parameter {name!r}; add it under 'parameters'"
+                for name in required
+                if name not in given
+            ]
+    return problems
+
+
+def _strings(value: object) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _portability_problems(data: dict) -> list[str]:
+    """Absolute paths tie the file to one machine; it must work when copied elsewhere."""
+    return [
+        f"{PREFECT_YAML}: absolute path {text!r}; use a path relative to the project root"
+        for text in _strings(data)
+        if ABSOLUTE_PATH.match(text)
+    ]
+
+
+def documented_variables(root: Path) -> set[str]:
+    """Variable names that `.env.example` lists (commented out or not)."""
+    path = root / ".env.example"
+    if not path.is_file():
+        return set()
+    pattern = re.compile(r"^#?\s*([A-Z_][A-Z0-9_]*)=", re.MULTILINE)
+    return set(pattern.findall(path.read_text(encoding="utf-8")))
+
+
+def _env_var_problems(root: Path) -> list[str]:
+    """Prefect leaves an unset `{{ $VAR }}` as literal text, so each must be documented."""
+    text = (root / PREFECT_YAML).read_text(encoding="utf-8")
+    documented = documented_variables(root)
+    return [
+        f"{PREFECT_YAML}: {{{{ ${name} }}}} is not documented in .env.example; add it there"
+        for name in sorted(set(ENV_VAR.findall(text)) - documented)
+    ]
+
+
+def ignore_core(path: Path) -> list[str] | None:
+    """The lines between the shared-core markers of one ignore file, or None if absent."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    starts = [i for i, line in enumerate(lines) if line.startswith(CORE_BEGIN)]
+    ends = [i for i, line in enumerate(lines) if line.startswith(CORE_END)]
+    if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
+        return None
+    return lines[starts[0] + 1 : ends[0]]
+
+
+def ignore_file_problems(root: Path) -> list[str]:
+    """The three ignore files carry the same shared core (secrets, venvs, caches, data)."""
+    cores: dict[str, list[str]] = {}
+    problems = []
+    for name in IGNORE_FILES:
+        path = root / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+            continue
+        core = ignore_core(path)
+        if core is None:
+            problems.append(f"{name}: no shared core between {CORE_BEGIN!r} and {CORE_END!r}")
+        else:
+            cores[name] = core
+    reference_name = IGNORE_FILES[0]
+    reference = cores.get(reference_name)
+    for name, core in cores.items():
+        if reference is not None and core != reference:
+            missing = sorted(set(reference) - set(core))
+            extra = sorted(set(core) - set(reference))
+            problems.append(
+                f"{name}: shared core differs from {reference_name} "
+                f"(missing {missing}, extra {extra}); copy the block verbatim"
+            )
+    return problems
+
+
+def core_problems(root: Path) -> list[str]:
+    """Every check that needs only the standard library and PyYAML."""
+    root = Path(root)
+    return (
+        leftover_problems(root)
+        + python_problems(root)
+        + prefect_yaml_problems(root)
+        + ignore_file_problems(root)
+    )
+
+
+def deep_problems(root: Path) -> list[str]:
+    """Checks with Prefect itself: its prefect.yaml model, and each flow's parameters."""
+    from prefect.cli.deploy._models import PrefectYamlModel  # private, but Prefect's own rules
+    from prefect.flows import load_flow_from_entrypoint
+    from pydantic import ValidationError
+
+    root = Path(root)
+    try:
+        data = load_prefect_yaml(root)
+        PrefectYamlModel.model_validate(data)
+    except (ValueError, ValidationError) as error:
+        first = str(error).splitlines()[0]
+        return [f"{PREFECT_YAML}: fails Prefect's validation: {first}"]
+    problems = []
+    for deployment in data.get("deployments") or []:
+        label = f"{PREFECT_YAML}: deployment {deployment.get('name')!r}"
+        try:
+            flow = load_flow_from_entrypoint(str(root / deployment["entrypoint"]))
+            flow.validate_parameters(deployment.get("parameters") or {})
+        except Exception as error:  # noqa: BLE001 - report any failure as one line
+            problems.append(f"{label}: {type(error).__name__}: {str(error).splitlines()[0]}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print every problem, one per line; exit 1 when there are any."""
+    args = sys.argv[1:] if argv is None else argv
+    root = Path.cwd()
+    problems = core_problems(root)
+    if "--deep" in args and not problems:
+        problems = deep_problems(root)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
