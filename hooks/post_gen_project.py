@@ -20,6 +20,7 @@ ANSWERS = json.loads({{ cookiecutter | tojson | tojson }})
 ONLY_FOR = {
     ("ci_provider", "github"): [".github"],
     ("ci_provider", "gitlab"): [".gitlab-ci.yml"],
+    ("notifications", "slack"): ["tests/test_notifications.py"],
 }
 
 

@@ -35,7 +35,9 @@ def notify_failure(flow, flow_run, state) -> None:
         logger.info("No SlackWebhook block %r; failure only logged.", block_name)
         return
     try:
-        webhook.notify(message)
+        with webhook.raise_on_failure():
+            webhook.notify(message)
     except Exception as error:  # noqa: BLE001 - a notification must never change the run's state
-        logger.warning("Slack notification failed (%s); the run's state is unchanged.", error)
+        reason = type(error).__name__
+        logger.warning("Slack notification failed (%s); the run's state is unchanged.", reason)
 {%- endif %}

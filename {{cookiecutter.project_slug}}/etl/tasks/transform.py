@@ -31,7 +31,7 @@ def to_record(order: dict) -> dict:
     }
 
 
-@task(cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(days=1))
+@task(tags=["pure"], cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(days=1))
 def transform_batch(orders: list[dict]) -> list[dict]:
     """Transform one batch of valid orders (pure: cached, never retried)."""
     return [to_record(order) for order in orders]

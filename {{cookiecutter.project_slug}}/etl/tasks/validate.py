@@ -73,7 +73,7 @@ def split_duplicates(valid: list[dict]) -> dict[str, list[dict]]:
     return {"valid": kept, "rejects": rejects}
 
 
-@task
+@task(tags=["pure"])
 def validate_batch(rows: list[dict[str, str]]) -> dict[str, list[dict]]:
-    """Validate one batch (pure, CPU only: no retries needed)."""
+    """Validate one batch (pure, CPU only: tagged `pure`, so no retries needed)."""
     return check_rows(rows)

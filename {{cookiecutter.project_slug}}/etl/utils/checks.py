@@ -299,13 +299,32 @@ def deep_problems(root: Path) -> list[str]:
     return problems
 
 
+def task_policy_problems(package: str = "etl.tasks") -> list[str]:
+    """Every task either retries (it does I/O) or is tagged `pure` (no I/O, safe to rerun)."""
+    import importlib
+    import pkgutil
+
+    from prefect.tasks import Task
+
+    problems = []
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        module = importlib.import_module(f"{package}.{info.name}")
+        for name, task in vars(module).items():
+            if isinstance(task, Task) and not task.retries and "pure" not in task.tags:
+                problems.append(
+                    f"{module.__name__}.{name}: a task must retry (retries=...) or be "
+                    f'tagged "pure" when it does no I/O'
+                )
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print every problem, one per line; exit 1 when there are any."""
     args = sys.argv[1:] if argv is None else argv
     root = Path.cwd()
     problems = core_problems(root)
     if "--deep" in args and not problems:
-        problems = deep_problems(root)
+        problems = deep_problems(root) + task_policy_problems()
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

@@ -1,0 +1,63 @@
+"""Shared fixtures.
+
+Unit tests call task logic directly (`task.fn(...)` or the plain functions) and need no
+server. Flow tests use one Prefect test harness for the whole session, because starting
+one costs seconds: request the `prefect_server` fixture (or mark the test `server`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """A temporary Prefect server and database, shared by every flow test."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    """A fresh SQLite warehouse path for one test."""
+    return str(tmp_path / "warehouse.db")
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture
+def failing_params(tmp_path: Path):
+    """Flow parameters whose warehouse cannot be created: a file sits where its folder goes."""
+    from etl.flows.example_etl import EtlParams
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the warehouse directory should be")
+    return EtlParams(database=str(blocker / "warehouse.db"))
+
+
+@pytest.fixture
+def run_logs():
+    """Read back the log messages a flow run sent to the server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    def read(flow_run_id) -> list[str]:
+        APILogHandler().flush()
+        with get_client(sync_client=True) as client:
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+            )
+        return [log.message for log in logs]
+
+    return read

@@ -1,0 +1,97 @@
+"""The block script: checks every variable first, never prints a secret, saves for real."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from etl.utils import blocks
+
+pytestmark = pytest.mark.skipif(not blocks.SPECS, reason="these answers need no blocks")
+
+SAMPLE_VALUES = {
+    "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0000/B0000/XXXXSECRET",
+    "GITLAB_URL": "https://gitlab.example.com",
+    "AWS_REGION": "eu-west-1",
+}
+
+
+def environment() -> dict[str, str]:
+    """A value for every variable the project's blocks need; secrets are recognisable."""
+    names = {v for spec in blocks.SPECS for v in spec.variables}
+    return {name: SAMPLE_VALUES.get(name, f"s3cr3t-{name.lower()}") for name in names}
+
+
+def secret_values() -> list[str]:
+    return [v for k, v in environment().items() if k not in {"AWS_REGION", "GITLAB_URL"}]
+
+
+def write_env(tmp_path, values: dict[str, str]):
+    path = tmp_path / ".env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """The tests control every variable through `.env` files only."""
+    for spec in blocks.SPECS:
+        for variable in spec.variables:
+            monkeypatch.delenv(variable, raising=False)
+
+
+def test_dry_run_names_blocks_and_prints_no_secret(tmp_path, capsys):
+    env_file = write_env(tmp_path, environment())
+    assert blocks.main(["--env-file", str(env_file), "--dry-run"]) == 0
+    out = capsys.readouterr()
+    for spec in blocks.SPECS:
+        assert f"would save {spec.kind}/{spec.name}" in out.out
+    for secret in secret_values():
+        assert secret not in out.out + out.err
+
+
+@pytest.mark.parametrize("broken", ["missing", "empty", "placeholder"])
+def test_a_bad_variable_is_named_in_one_line(tmp_path, capsys, broken):
+    values = environment()
+    victim = sorted(values)[0]
+    if broken == "missing":
+        del values[victim]
+    else:
+        values[victim] = "" if broken == "empty" else "change-me"
+    assert blocks.main(["--env-file", str(write_env(tmp_path, values))]) == 1
+    out = capsys.readouterr()
+    assert out.out == ""
+    [line] = out.err.splitlines()
+    assert victim in line and "no blocks were saved" in line
+    for secret in secret_values():
+        assert secret not in line
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_blocks_are_saved_and_load_back(tmp_path, capsys):
+    from prefect.blocks.core import Block
+
+    env_file = write_env(tmp_path, environment())
+    assert blocks.main(["--env-file", str(env_file)]) == 0
+    assert blocks.main(["--env-file", str(env_file)]) == 0  # idempotent: overwrites
+    for spec in blocks.SPECS:
+        loaded = Block.load(f"{spec.kind}/{spec.name}")
+        assert loaded is not None
+    out = capsys.readouterr()
+    for secret in secret_values():
+        assert secret not in out.out + out.err
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_nothing_is_saved_when_the_last_variable_is_missing(tmp_path, monkeypatch):
+    from prefect.blocks.core import Block
+
+    fresh = tuple(dataclasses.replace(spec, name=f"{spec.name}-partial") for spec in blocks.SPECS)
+    monkeypatch.setattr(blocks, "SPECS", fresh)
+    values = environment()
+    del values[fresh[-1].variables[-1]]  # the last block's variable: all others are fine
+    assert blocks.main(["--env-file", str(write_env(tmp_path, values))]) == 1
+    for spec in fresh:
+        with pytest.raises(ValueError, match="Unable to find block document"):
+            Block.load(f"{spec.kind}/{spec.name}")

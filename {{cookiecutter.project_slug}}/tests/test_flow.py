@@ -1,0 +1,40 @@
+"""The example flow on a real (temporary) Prefect server: counts, idempotency, hooks."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.flows.example_etl import EtlParams, example_etl
+from etl.tasks.load import count_rows
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def test_sample_run_accounts_for_every_row(database):
+    summary = example_etl(EtlParams(database=database, batch_size=50))
+    assert summary["read"] == 201
+    assert summary["loaded"] == 196
+    assert summary["rejected"] == 5
+    assert summary["read"] == summary["loaded"] + summary["rejected"]
+    assert count_rows(database, "orders") == 196
+    assert count_rows(database, "rejects") == 5
+
+
+def test_rerun_gives_the_same_table(database):
+    example_etl(EtlParams(database=database, batch_size=64))
+    again = example_etl(EtlParams(database=database, batch_size=7))
+    assert again["orders_in_table"] == 196
+    assert again["rejects_in_table"] == 5
+
+
+def test_invalid_parameters_are_refused_before_running():
+    with pytest.raises(ValueError, match="batch_size"):
+        EtlParams(batch_size=0)
+
+
+def test_failure_fires_the_hook_and_keeps_the_state(failing_params, run_logs):
+    state = example_etl(failing_params, return_state=True)
+
+    assert state.is_failed()
+    messages = run_logs(state.state_details.flow_run_id)
+    assert any("is Failed" in message for message in messages), messages

@@ -1,0 +1,100 @@
+"""Project policy, checked like a linter: every deployment loads and follows the rules.
+
+The rules live in `etl/utils/checks.py` (also run by pre-commit and by the template
+that generated this project); these tests make a broken rule fail the suite.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from etl.utils import checks
+
+
+def test_project_passes_the_core_checks(project_root):
+    assert checks.core_problems(project_root) == []
+
+
+def test_deployments_load_and_their_parameters_validate(project_root):
+    assert checks.deep_problems(project_root) == []
+
+
+def test_every_task_retries_or_is_pure():
+    assert checks.task_policy_problems() == []
+
+
+def test_every_deployment_has_tags_description_and_pool(project_root):
+    deployments = checks.load_prefect_yaml(project_root)["deployments"]
+    assert {d["name"] for d in deployments} >= {"dev", "prod"}
+    for deployment in deployments:
+        assert deployment["tags"], deployment["name"]
+        assert deployment["description"], deployment["name"]
+        assert deployment["work_pool"]["name"], deployment["name"]
+
+
+def test_prod_is_scheduled_and_dev_is_not(project_root):
+    deployments = {d["name"]: d for d in checks.load_prefect_yaml(project_root)["deployments"]}
+    assert deployments["prod"]["schedules"]
+    assert not deployments["dev"].get("schedules")
+
+
+@pytest.fixture
+def project_copy(project_root, tmp_path):
+    """A copy of the project's checked files, to break on purpose."""
+    copy = tmp_path / "project"
+    for name in ["prefect.yaml", ".env.example", *checks.IGNORE_FILES]:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(project_root / name, copy / name)
+    shutil.copytree(project_root / "etl", copy / "etl")
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("work_pool: *work_pool", "workpool: *work_pool", "unknown key 'workpool'"),
+        ("example_etl.py:example_etl", "example_etl.py:no_such_flow", "no function no_such_flow"),
+        ("example_etl.py:example_etl", "example_etl.py:run_name", "not decorated with @flow"),
+        ("      params:\n", "      limit: 3\n      params:\n", "'limit' is not a parameter"),
+        ("definitions:", "defintions:", "unknown top-level key 'defintions'"),
+        ("deployments:", "deployments: [\n", "not valid YAML"),
+    ],
+)
+def test_broken_prefect_yaml_is_reported(project_copy, old, new, expected):
+    path = project_copy / "prefect.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    problems = checks.prefect_yaml_problems(project_copy)
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_undocumented_env_var_is_reported(project_copy):
+    path = project_copy / "prefect.yaml"
+    path.write_text(path.read_text() + "\n# image: {{ $UNDOCUMENTED_IMAGE }}\n")
+    problems = checks.prefect_yaml_problems(project_copy)
+    assert any("UNDOCUMENTED_IMAGE" in problem for problem in problems), problems
+
+
+def test_absolute_path_is_reported(project_copy):
+    path = project_copy / "prefect.yaml"
+    text = path.read_text().replace("source: sample", "source: /home/me/orders.csv", 1)
+    path.write_text(text)
+    problems = checks.prefect_yaml_problems(project_copy)
+    assert any("absolute path" in problem for problem in problems), problems
+
+
+def test_drifted_ignore_file_is_reported(project_copy):
+    path = project_copy / ".dockerignore"
+    path.write_text(path.read_text().replace("**/.env\n", "", 1))
+    problems = checks.ignore_file_problems(project_copy)
+    assert any(".dockerignore" in p and "**/.env" in p for p in problems), problems
+
+
+def test_leftover_template_text_is_reported(project_copy):
+    leftover = "{" * 2 + " cookiecutter.project_slug }}"  # split so this file has none
+    (project_copy / "etl" / "extra.py").write_text(f"NAME = '{leftover}'\n")
+    problems = checks.leftover_problems(project_copy)
+    assert any("etl/extra.py:1" in problem for problem in problems), problems

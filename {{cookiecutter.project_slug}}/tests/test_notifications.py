@@ -1,0 +1,71 @@
+"""Failure notifications through a real SlackWebhook block, delivered over loopback.
+
+The block points at a local HTTP endpoint (Apprise's `json://` scheme) instead of Slack,
+so the whole path runs for real: block saved and loaded, hook fired, message posted.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from prefect.blocks.notifications import SlackWebhook
+
+from etl.flows.example_etl import example_etl
+from etl.utils.settings import get_settings
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+class Inbox(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Inbox.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def inbox():
+    server = HTTPServer(("127.0.0.1", 0), Inbox)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Inbox.received = []
+    yield server.server_address[1], Inbox.received
+    server.shutdown()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_failure_is_posted_to_the_webhook(inbox, failing_params):
+    port, received = inbox
+    SlackWebhook(url=f"json://127.0.0.1:{port}/").save(get_settings().slack_block, overwrite=True)
+
+    state = example_etl(failing_params, return_state=True)
+
+    assert state.is_failed()
+    assert len(received) == 1
+    assert "is Failed" in received[0]["message"]
+
+
+def test_a_broken_webhook_does_not_change_the_state(failing_params, run_logs):
+    url = f"json://127.0.0.1:{closed_port()}/"
+    SlackWebhook(url=url).save(get_settings().slack_block, overwrite=True)
+
+    state = example_etl(failing_params, return_state=True)
+
+    assert state.is_failed()
+    messages = run_logs(state.state_details.flow_run_id)
+    assert any("Slack notification failed" in message for message in messages), messages

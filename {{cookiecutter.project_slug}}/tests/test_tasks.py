@@ -1,0 +1,134 @@
+"""Unit tests of the task logic: plain functions and `task.fn`, no Prefect server."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pytest
+
+from etl.flows.example_etl import batched
+from etl.tasks.extract import extract, read_rows
+from etl.tasks.load import count_rows, create_schema, upsert_orders, upsert_rejects
+from etl.tasks.transform import to_record, transform_batch
+from etl.tasks.validate import check_rows, split_duplicates
+
+GOOD = {
+    "order_id": "7",
+    "customer": "Acme Ltd",
+    "country": "de",
+    "quantity": "3",
+    "unit_price": "19.99",
+    "ordered_at": "2026-03-04",
+    "_line": "2",
+}
+
+
+def test_sample_source_has_every_row():
+    rows = read_rows("sample")
+    assert len(rows) == 201
+    assert rows[0]["_line"] == "2"
+    assert set(rows[0]) == {*GOOD}
+
+
+def test_extract_reads_a_csv_path(tmp_path):
+    path = tmp_path / "orders.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[k for k in GOOD if k != "_line"])
+        writer.writeheader()
+        writer.writerow({k: v for k, v in GOOD.items() if k != "_line"})
+    assert extract.fn(str(path)) == [GOOD]
+
+
+def test_extract_names_a_missing_source():
+    with pytest.raises(FileNotFoundError, match="no-such.csv"):
+        read_rows("no-such.csv")
+
+
+def test_check_rows_keeps_good_rows_typed():
+    result = check_rows([GOOD])
+    assert result["rejects"] == []
+    assert result["valid"] == [
+        {
+            "order_id": 7,
+            "customer": "Acme Ltd",
+            "country": "de",
+            "quantity": 3,
+            "unit_price": "19.99",
+            "ordered_at": "2026-03-04",
+            "line": "2",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("quantity", "three", "quantity"),
+        ("country", "", "country"),
+        ("unit_price", "-5.00", "unit_price"),
+        ("ordered_at", "2026-13-45", "ordered_at"),
+    ],
+)
+def test_check_rows_rejects_with_a_reason(field, value, reason):
+    result = check_rows([{**GOOD, field: value}])
+    assert result["valid"] == []
+    [rejected] = result["rejects"]
+    assert rejected["line"] == "2"
+    assert rejected["reason"].startswith(reason)
+
+
+def test_missing_field_is_rejected():
+    row = {k: v for k, v in GOOD.items() if k != "customer"}
+    [rejected] = check_rows([row])["rejects"]
+    assert "customer" in rejected["reason"]
+
+
+def test_duplicates_keep_the_first_row():
+    valid = check_rows([GOOD, {**GOOD, "_line": "9"}])["valid"]
+    result = split_duplicates(valid)
+    assert [o["line"] for o in result["valid"]] == ["2"]
+    assert result["rejects"][0]["reason"] == "duplicate order_id (first on line 2)"
+
+
+def test_transform_is_exact_in_cents():
+    [order] = check_rows([GOOD])["valid"]
+    record = to_record(order)
+    assert record["unit_price_cents"] == 1999
+    assert record["total_cents"] == 5997
+    assert record["country"] == "DE"
+    assert record["order_month"] == "2026-03"
+    assert transform_batch.fn([order]) == [record]
+
+
+def test_batched_covers_every_item_once():
+    assert list(batched(list(range(7)), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def _records(count: int) -> list[dict]:
+    [order] = check_rows([GOOD])["valid"]
+    return [to_record({**order, "order_id": i}) for i in range(1, count + 1)]
+
+
+def test_upsert_is_idempotent(database):
+    create_schema(database)
+    upsert_orders(database, _records(5))
+    upsert_orders(database, _records(5))
+    assert count_rows(database, "orders") == 5
+
+
+def test_a_failing_batch_leaves_nothing_behind(database):
+    create_schema(database)
+    records = _records(3)
+    records[2]["customer"] = None  # violates NOT NULL in the middle of the batch
+    with pytest.raises(sqlite3.IntegrityError):
+        upsert_orders(database, records)
+    assert count_rows(database, "orders") == 0
+
+
+def test_rejects_are_recorded_once(database):
+    create_schema(database)
+    rejects = check_rows([{**GOOD, "quantity": "x"}])["rejects"]
+    upsert_rejects(database, "sample", rejects)
+    upsert_rejects(database, "sample", rejects)
+    assert count_rows(database, "rejects") == 1
