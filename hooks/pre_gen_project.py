@@ -124,6 +124,8 @@ def problems(answers: dict) -> list[str]:
         found.append("code_storage: 'docker' bakes the code into an image, which a process work pool cannot run; choose work_pool_type docker, kubernetes or ecs")
     if storage == "local" and pool != "process":
         found.append(f"code_storage: 'local' runs the worker's own checkout, which a {pool} container cannot see; use work_pool_type process, or git/s3/docker storage")
+    if pool == "kubernetes" and answers["python_version"] == "3.10":
+        found.append("python_version: prefect-kubernetes 0.8 needs Python 3.11 or newer; choose 3.11, 3.12 or 3.13 for a kubernetes work pool")
     return [line for line in found if line]
 
 

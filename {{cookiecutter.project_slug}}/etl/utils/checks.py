@@ -32,6 +32,8 @@ SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cac
 LEFTOVER = re.compile(r"\{\{\s*cookiecutter|\{%-?\s*(if|for|raw|endif|endfor)\b")
 ENV_VAR = re.compile(r"\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ABSOLUTE_PATH = re.compile(r"^(/|[A-Za-z]:[\\/]|~)")
+IMAGE_WORKDIR = "/opt/prefect/app"
+"""The Dockerfile's WORKDIR: a path inside the project's image, the same on every machine."""
 
 # Keys Prefect reads; anything else in prefect.yaml is silently ignored by Prefect.
 TOP_LEVEL_KEYS = {"name", "prefect-version", "build", "push", "pull", "deployments", "definitions"}
@@ -204,7 +206,7 @@ def _portability_problems(data: dict) -> list[str]:
     return [
         f"{PREFECT_YAML}: absolute path {text!r}; use a path relative to the project root"
         for text in _strings(data)
-        if ABSOLUTE_PATH.match(text)
+        if ABSOLUTE_PATH.match(text) and not text.startswith(IMAGE_WORKDIR)
     ]
 
 

@@ -1,0 +1,145 @@
+"""Render with the default answers and with each single non-default choice.
+
+For every variant: the files the answers need are there and the others are pruned, no
+template text is left, ruff is clean as rendered, TOML/YAML parse, and the rendered
+project's own core checks pass. Rendering twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import subprocess
+import tomllib
+
+import pytest
+import yaml
+
+from tests.conftest import BIN, render
+
+# Each variant changes one answer from the defaults (plus what that answer requires).
+VARIANTS = {
+    "default": {},
+    "python-3.10": {"python_version": "3.10"},
+    "python-3.11": {"python_version": "3.11"},
+    "python-3.13": {"python_version": "3.13"},
+    "storage-gitlab": {"code_storage": "gitlab"},
+    "storage-s3": {"code_storage": "s3"},
+    "storage-docker": {"code_storage": "docker", "work_pool_type": "docker"},
+    "storage-local": {"code_storage": "local"},
+    "pool-docker": {"work_pool_type": "docker"},
+    "pool-kubernetes": {"work_pool_type": "kubernetes"},
+    "pool-ecs": {"work_pool_type": "ecs"},
+    "ci-gitlab": {"ci_provider": "gitlab"},
+    "ci-none": {"ci_provider": "none"},
+    "notifications-none": {"notifications": "none"},
+    "schedule": {"schedule_cron": "30 6 * * 1-5", "schedule_timezone": "Europe/Berlin"},
+}
+
+
+def expected_extras(answers: dict) -> set[str]:
+    """The optional dependency groups the answers need, and no others."""
+    storage = answers.get("code_storage", "git")
+    pool = answers.get("work_pool_type", "process")
+    extras = set()
+    if storage == "s3" or pool == "ecs":
+        extras.add("aws")
+    if storage == "gitlab":
+        extras.add("gitlab")
+    if storage == "docker" or pool == "docker":
+        extras.add("docker")
+    if pool == "kubernetes":
+        extras.add("kubernetes")
+    return extras
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS), ids=list(VARIANTS))
+def variant(request, tmp_path_factory):
+    answers = VARIANTS[request.param]
+    return answers, render(tmp_path_factory.mktemp(request.param), **answers)
+
+
+def load_checks(project):
+    """The rendered project's own checks module, loaded by path like the hook does."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_checks", project / "etl/utils/checks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_core_checks_pass(variant):
+    _, project = variant
+    assert load_checks(project).core_problems(project) == []
+
+
+def test_ruff_is_clean_as_rendered(variant):
+    _, project = variant
+    for command in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run(
+            [str(BIN / "ruff"), *command], cwd=project, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_structured_files_parse(variant):
+    _, project = variant
+    tomllib.loads((project / "pyproject.toml").read_text())
+    for path in [*project.rglob("*.yaml"), *project.rglob("*.yml")]:
+        yaml.safe_load(path.read_text())
+
+
+def test_files_follow_the_answers(variant):
+    answers, project = variant
+    ci = answers.get("ci_provider", "github")
+    assert (project / ".github/workflows/ci.yml").exists() == (ci == "github")
+    assert (project / ".gitlab-ci.yml").exists() == (ci == "gitlab")
+    slack = answers.get("notifications", "slack") == "slack"
+    assert (project / "tests/test_notifications.py").exists() == slack
+    source = "\n".join(p.read_text() for p in (project / "etl").rglob("*.py"))
+    assert ("Slack" in source) == slack
+    assert ("SLACK_WEBHOOK_URL" in (project / ".env.example").read_text()) == slack
+    for name in ["Dockerfile", "prefect.yaml", ".env.example", "README.md", "tests/test_flow.py"]:
+        assert (project / name).is_file(), name
+
+
+def test_dependencies_follow_the_answers(variant):
+    answers, project = variant
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    extras = pyproject["project"].get("optional-dependencies", {})
+    assert set(extras) == expected_extras(answers)
+    assert "prefect==3.8.8" in pyproject["project"]["dependencies"]
+
+
+def test_versions_agree_across_files(variant):
+    answers, project = variant
+    python = answers.get("python_version", "3.12")
+    dockerfile = (project / "Dockerfile").read_text()
+    assert f"FROM prefecthq/prefect:3.8.8-python{python}\n" in dockerfile
+    for ci_file in [project / ".github/workflows/ci.yml", project / ".gitlab-ci.yml"]:
+        if ci_file.exists():
+            assert python in ci_file.read_text()
+
+
+def test_schedule_follows_the_answers(variant):
+    answers, project = variant
+    data = yaml.safe_load((project / "prefect.yaml").read_text())
+    prod = next(d for d in data["deployments"] if d["name"] == "prod")
+    [schedule] = prod["schedules"]
+    assert schedule["cron"] == answers.get("schedule_cron", "0 2 * * *")
+    assert schedule["timezone"] == answers.get("schedule_timezone", "UTC")
+
+
+def test_rendering_twice_gives_the_same_bytes(tmp_path):
+    first = render(tmp_path / "a")
+    second = render(tmp_path / "b")
+    comparison = filecmp.dircmp(first, second)
+    pending = [comparison]
+    while pending:
+        current = pending.pop()
+        assert current.left_only == current.right_only == current.diff_files == []
+        _, mismatch, errors = filecmp.cmpfiles(
+            current.left, current.right, current.common_files, shallow=False
+        )
+        assert mismatch == errors == []
+        pending.extend(current.subdirs.values())
