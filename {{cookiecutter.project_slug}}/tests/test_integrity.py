@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import yaml
 
 from etl.utils import checks
 
@@ -98,3 +99,23 @@ def test_leftover_template_text_is_reported(project_copy):
     (project_copy / "etl" / "extra.py").write_text(f"NAME = '{leftover}'\n")
     problems = checks.leftover_problems(project_copy)
     assert any("etl/extra.py:1" in problem for problem in problems), problems
+
+
+def test_job_variables_fit_the_worker_schema(project_root):
+    assert checks.job_variable_problems(project_root) == []
+
+
+def test_a_misspelt_job_variable_is_reported(project_copy):
+    data = checks.load_prefect_yaml(project_copy)
+    data["deployments"][0]["work_pool"] = {"name": "pool", "job_variables": {"envv": {}}}
+    (project_copy / "prefect.yaml").write_text(yaml.safe_dump(data))
+    problems = checks.job_variable_problems(project_copy)
+    assert any("job_variables.envv" in problem for problem in problems), problems
+
+
+def test_a_wrongly_typed_job_variable_is_reported(project_copy):
+    data = checks.load_prefect_yaml(project_copy)
+    data["deployments"][0]["work_pool"] = {"name": "pool", "job_variables": {"env": "A=1"}}
+    (project_copy / "prefect.yaml").write_text(yaml.safe_dump(data))
+    problems = checks.job_variable_problems(project_copy)
+    assert any("job_variables.env" in problem for problem in problems), problems

@@ -301,6 +301,45 @@ def deep_problems(root: Path) -> list[str]:
     return problems
 
 
+WORKERS = {
+    "process": "prefect.workers.process:ProcessWorker",
+    "docker": "prefect_docker.worker:DockerWorker",
+    "kubernetes": "prefect_kubernetes.worker:KubernetesWorker",
+    "ecs": "prefect_aws.workers.ecs_worker:ECSWorker",
+}
+
+
+def job_variable_problems(root: Path) -> list[str]:
+    """Each deployment's job_variables against its worker's own schema (needs the extra)."""
+    import importlib
+
+    import jsonschema
+
+    data = load_prefect_yaml(root)
+    pool_type = (data.get("definitions") or {}).get("work_pool_type", "process")
+    if pool_type not in WORKERS:
+        return [f"{PREFECT_YAML}: definitions.work_pool_type must be one of {', '.join(WORKERS)}"]
+    module, _, name = WORKERS[pool_type].partition(":")
+    try:
+        worker = getattr(importlib.import_module(module), name)
+    except ImportError:
+        return [f"{PREFECT_YAML}: install the '{pool_type}' extra to check its job_variables"]
+    schema = worker.get_default_base_job_template()["variables"]
+    problems = []
+    for deployment in data.get("deployments") or []:
+        label = f"{PREFECT_YAML}: deployment {deployment.get('name')!r}"
+        variables = (deployment.get("work_pool") or {}).get("job_variables") or {}
+        problems += [
+            f"{label}: job_variables.{key} is not a {pool_type} worker setting"
+            for key in variables
+            if key not in schema["properties"]
+        ]
+        for error in jsonschema.Draft202012Validator(schema).iter_errors(variables):
+            where = ".".join(str(p) for p in error.absolute_path)
+            problems.append(f"{label}: job_variables.{where}: {error.message}")
+    return problems
+
+
 def task_policy_problems(package: str = "etl.tasks") -> list[str]:
     """Every task either retries (it does I/O) or is tagged `pure` (no I/O, safe to rerun)."""
     import importlib
@@ -326,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path.cwd()
     problems = core_problems(root)
     if "--deep" in args and not problems:
-        problems = deep_problems(root) + task_policy_problems()
+        problems = deep_problems(root) + job_variable_problems(root) + task_policy_problems()
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
