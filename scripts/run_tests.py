@@ -11,7 +11,7 @@ import sys
 
 from _uv import ROOT, run, uv
 
-if sys.version_info < (3, 11):
+if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before any environment exists
     sys.exit("The template's tests need Python 3.11 or newer (prefect-kubernetes does).")
 
 tool = uv()

@@ -119,3 +119,14 @@ def test_a_wrongly_typed_job_variable_is_reported(project_copy):
     (project_copy / "prefect.yaml").write_text(yaml.safe_dump(data))
     problems = checks.job_variable_problems(project_copy)
     assert any("job_variables.env" in problem for problem in problems), problems
+
+
+def test_dockerfile_and_ci_files_pass_their_linters(project_root):
+    assert checks.tool_problems(project_root) == []
+
+
+def test_a_drifted_base_image_is_reported(project_copy, project_root):
+    shutil.copy(project_root / "pyproject.toml", project_copy / "pyproject.toml")
+    (project_copy / "Dockerfile").write_text("FROM prefecthq/prefect:3-latest\n")
+    problems = checks.dockerfile_problems(project_copy)
+    assert any("must be prefecthq/prefect:" in problem for problem in problems), problems

@@ -10,6 +10,7 @@ installed. `deep_problems` imports Prefect to validate with Prefect's own models
 
     python -m etl.utils.checks          # the core checks
     python -m etl.utils.checks --deep   # plus the checks that import Prefect
+    python -m etl.utils.checks --tools  # plus hadolint and the CI files' schemas
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ DEPLOYMENT_KEYS = {
 }  # fmt: skip
 WORK_POOL_KEYS = {"name", "work_queue_name", "job_variables"}
 REQUIRED_DEPLOYMENT_KEYS = ("name", "entrypoint", "description", "tags", "work_pool")
+CI_PYTHON = {
+    ".github/workflows/ci.yml": r'python-version: "(3\.\d+)"',
+    ".gitlab-ci.yml": r"uv:python(3\.\d+)",
+}
+CI_SCHEMAS = {
+    ".github/workflows/ci.yml": "vendor.github-workflows",
+    ".gitlab-ci.yml": "vendor.gitlab-ci",
+}
 
 
 def text_files(root: Path) -> Iterable[Path]:
@@ -266,6 +275,32 @@ def ignore_file_problems(root: Path) -> list[str]:
     return problems
 
 
+def dockerfile_problems(root: Path) -> list[str]:
+    """The base image is pinned to the project's Prefect pin and CI's Python (never latest)."""
+    dockerfile = root / "Dockerfile"
+    if not dockerfile.is_file():
+        return ["Dockerfile is missing"]
+    base = re.search(r"^FROM\s+(\S+)", dockerfile.read_text(encoding="utf-8"), re.MULTILINE)
+    pin = re.search(r'"prefect==([^"]+)"', (root / "pyproject.toml").read_text(encoding="utf-8"))
+    if not base or not pin:
+        return ["Dockerfile needs a FROM line and pyproject.toml a 'prefect==X' pin"]
+    match = re.fullmatch(r"prefecthq/prefect:(.+)-python(3\.\d+)", base.group(1))
+    if not match or match.group(1) != pin.group(1):
+        wanted = f"prefecthq/prefect:{pin.group(1)}-pythonX.Y"
+        return [f"Dockerfile: base image {base.group(1)} must be {wanted}"]
+    python = match.group(2)
+    problems = []
+    for name, pattern in CI_PYTHON.items():
+        path = root / name
+        if path.is_file():
+            found = set(re.findall(pattern, path.read_text(encoding="utf-8")))
+            if found != {python}:
+                problems.append(
+                    f"{name}: Python {sorted(found)} differs from Dockerfile's {python}"
+                )
+    return problems
+
+
 def core_problems(root: Path) -> list[str]:
     """Every check that needs only the standard library and PyYAML."""
     root = Path(root)
@@ -274,6 +309,7 @@ def core_problems(root: Path) -> list[str]:
         + python_problems(root)
         + prefect_yaml_problems(root)
         + ignore_file_problems(root)
+        + dockerfile_problems(root)
     )
 
 
@@ -359,6 +395,34 @@ def task_policy_problems(package: str = "etl.tasks") -> list[str]:
     return problems
 
 
+def tool_problems(root: Path) -> list[str]:
+    """hadolint on the Dockerfile (warnings fail) and the CI files against their schemas."""
+    import shutil
+    import subprocess
+
+    commands = [["hadolint", "--failure-threshold", "warning", "Dockerfile"]]
+    commands += [
+        ["check-jsonschema", "--builtin-schema", schema, name]
+        for name, schema in CI_SCHEMAS.items()
+        if (root / name).is_file()
+    ]
+    problems = []
+    for command in commands:
+        tool = shutil.which(command[0], path=str(Path(sys.executable).parent)) or shutil.which(
+            command[0]
+        )
+        if tool is None:
+            problems.append(f"{command[0]} is not installed; run `uv sync` (dev group)")
+            continue
+        result = subprocess.run(  # noqa: S603 - fixed commands on the project's own files
+            [tool, *command[1:]], cwd=root, capture_output=True, text=True
+        )
+        if result.returncode:
+            output = (result.stdout + result.stderr).strip().splitlines()
+            problems += [f"{command[-1]}: {line}" for line in output[:10]]
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print every problem, one per line; exit 1 when there are any."""
     args = sys.argv[1:] if argv is None else argv
@@ -366,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = core_problems(root)
     if "--deep" in args and not problems:
         problems = deep_problems(root) + job_variable_problems(root) + task_policy_problems()
+    if "--tools" in args:
+        problems += tool_problems(root)
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
