@@ -40,7 +40,7 @@ def expected_extras(answers: dict) -> set[str]:
     """The optional dependency groups the answers need, and no others."""
     storage = answers.get("code_storage", "git")
     pool = answers.get("work_pool_type", "process")
-    extras = set()
+    extras = {"dask"}  # scale-out is offered to every project
     if storage == "s3" or pool == "ecs":
         extras.add("aws")
     if storage == "gitlab":

@@ -1,9 +1,8 @@
 """The rendered project's own checks and test suite, run for real.
 
-The option matrix runs the rendered project's deep checks (Prefect's own prefect.yaml
-model, every entrypoint loaded, parameters validated, task policy) for every variant in
-this shared environment. The full rendered test suite runs for a few variants that
-exercise different code (blocks, notifications). The quickstart test installs a
+The option matrix (test_matrix.py) runs every variant's checks and unit tests; here the
+full rendered test suite, flow tests on a test harness included, runs for a few variants
+that exercise different code (blocks, notifications, integrations). The quickstart test installs a
 rendered project into its own fresh environment, runs the pipeline and its tests there.
 """
 
@@ -17,7 +16,6 @@ import sys
 import pytest
 
 from tests.conftest import TEMPLATE, clean_env, render, run_rendered
-from tests.test_render import VARIANTS
 
 FULL_SUITE_VARIANTS = {
     "default": {},
@@ -28,13 +26,6 @@ FULL_SUITE_VARIANTS = {
         "ci_provider": "gitlab",
     },
 }
-
-
-@pytest.mark.parametrize("name", list(VARIANTS))
-def test_deep_checks_pass(name, tmp_path):
-    project = render(tmp_path, **VARIANTS[name])
-    result = run_rendered(project, sys.executable, "-m", "etl.utils.checks", "--deep", "--tools")
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow

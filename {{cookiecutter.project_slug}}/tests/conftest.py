@@ -61,3 +61,10 @@ def run_logs():
         return [log.message for log in logs]
 
     return read
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs the server, so `pytest -m "not server"` runs in seconds."""
+    for item in items:
+        if "prefect_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.server)

@@ -1,0 +1,135 @@
+"""Option matrix: every code_storage × work_pool_type, the other choices pairwise.
+
+Each supported combination is rendered, linted with ruff, checked by the rendered
+project's own checks at every depth (core, Prefect's models and worker schemas, hadolint
+and CI schemas), and its unit tests run. Combinations that cannot work are refused by the
+pre-generation hook with one clear line and leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import BIN, TEMPLATE, render, render_cli, run_rendered
+
+CHOICES = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+STORAGES, POOLS = CHOICES["code_storage"], CHOICES["work_pool_type"]
+OTHERS = {name: CHOICES[name] for name in ("python_version", "ci_provider", "notifications")}
+
+UNSUPPORTED = {
+    ("docker", "process"): "process pool cannot run",
+    ("local", "docker"): "cannot see",
+    ("local", "kubernetes"): "cannot see",
+    ("local", "ecs"): "cannot see",
+}
+
+
+def supported(answers: dict) -> bool:
+    if (answers["code_storage"], answers["work_pool_type"]) in UNSUPPORTED:
+        return False
+    return not (answers["work_pool_type"] == "kubernetes" and answers["python_version"] == "3.10")
+
+
+def pairs(answers: dict) -> set[tuple]:
+    """The (question, answer, question, answer) pairs one row covers."""
+    names = itertools.combinations(["work_pool_type", *OTHERS], 2)
+    return {(x, answers[x], y, answers[y]) for x, y in names}
+
+
+def pairwise_matrix() -> list[dict]:
+    """Storage × pool in full; python, CI and notifications chosen greedily so that every
+    pair of their values (and every value with every pool) appears at least once."""
+    missing = set()
+    for combo in itertools.product(*(CHOICES[n] for n in ["work_pool_type", *OTHERS])):
+        answers = dict(zip(["work_pool_type", *OTHERS], combo, strict=True))
+        answers["code_storage"] = "git"
+        if supported(answers):
+            missing |= pairs(answers)
+    matrix = []
+    for storage, pool in itertools.product(STORAGES, POOLS):
+        if (storage, pool) in UNSUPPORTED:
+            continue
+        candidates = [
+            {
+                "code_storage": storage,
+                "work_pool_type": pool,
+                **dict(zip(OTHERS, rest, strict=True)),
+            }
+            for rest in itertools.product(*OTHERS.values())
+        ]
+        best = max((a for a in candidates if supported(a)), key=lambda a: len(pairs(a) & missing))
+        missing -= pairs(best)
+        matrix.append(best)
+    while missing:  # extra rows for pairs the storage × pool rows could not cover
+        target = next(iter(missing))
+        base = {
+            "code_storage": "git",
+            "work_pool_type": "process",
+            **{n: v[0] for n, v in OTHERS.items()},
+        }
+        base.update({target[0]: target[1], target[2]: target[3]})
+        best = base if supported(base) else None
+        assert best is not None, f"no supported row covers {target}"
+        missing -= pairs(best)
+        matrix.append(best)
+    return matrix
+
+
+MATRIX = pairwise_matrix()
+
+
+def label(answers: dict) -> str:
+    return "-".join(answers[k] for k in ["code_storage", "work_pool_type", *OTHERS])
+
+
+def test_matrix_covers_every_storage_pool_and_every_pair():
+    rows = {(a["code_storage"], a["work_pool_type"]) for a in MATRIX}
+    assert rows == set(itertools.product(STORAGES, POOLS)) - set(UNSUPPORTED)
+    for x, y in itertools.combinations(["work_pool_type", *OTHERS], 2):
+        seen = {(a[x], a[y]) for a in MATRIX}
+        wanted = {
+            (u, v)
+            for u, v in itertools.product(CHOICES[x], CHOICES[y])
+            if supported(
+                {
+                    "code_storage": "git",
+                    "work_pool_type": "process",
+                    **{n: CHOICES[n][0] for n in OTHERS},
+                    x: u,
+                    y: v,
+                }
+            )
+        }
+        assert wanted <= seen, (x, y, wanted - seen)
+
+
+@pytest.mark.parametrize("answers", MATRIX, ids=label)
+def test_supported_combination_renders_checks_and_tests_clean(answers, tmp_path):
+    project = render(tmp_path, **answers)
+    for command in (["check", "."], ["format", "--check", "."]):
+        ruff = subprocess.run(
+            [str(BIN / "ruff"), *command], cwd=project, capture_output=True, text=True
+        )
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    checks = run_rendered(project, sys.executable, "-m", "etl.utils.checks", "--deep", "--tools")
+    assert checks.returncode == 0, checks.stdout + checks.stderr
+    tests = run_rendered(
+        project, sys.executable, "-m", "pytest", "-q", "-m", "not server", "-p", "no:cacheprovider"
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("storage", "pool"), list(UNSUPPORTED), ids=["-".join(k) for k in UNSUPPORTED]
+)
+def test_unsupported_combination_is_refused_in_one_line(storage, pool, tmp_path):
+    result = render_cli(tmp_path, code_storage=storage, work_pool_type=pool)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and UNSUPPORTED[(storage, pool)] in errors[0], result.stderr
+    assert list(tmp_path.iterdir()) == []
