@@ -130,3 +130,11 @@ def test_a_drifted_base_image_is_reported(project_copy, project_root):
     (project_copy / "Dockerfile").write_text("FROM prefecthq/prefect:3-latest\n")
     problems = checks.dockerfile_problems(project_copy)
     assert any("must be prefecthq/prefect:" in problem for problem in problems), problems
+
+
+def test_a_latest_image_tag_is_reported(project_copy):
+    data = checks.load_prefect_yaml(project_copy)
+    data["deployments"][0]["work_pool"]["job_variables"] = {"image": "org/etl:latest"}
+    (project_copy / "prefect.yaml").write_text(yaml.safe_dump(data))
+    problems = checks.prefect_yaml_problems(project_copy)
+    assert any("'latest' tag" in problem for problem in problems), problems

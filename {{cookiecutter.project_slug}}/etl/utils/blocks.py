@@ -21,13 +21,21 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 PREFIX = "{{ cookiecutter.project_slug }}"
+{%- if cookiecutter.code_storage == "gitlab" %}
+REPOSITORY_URL = {{ cookiecutter.repository_url | python_string }}
+REPOSITORY_BRANCH = {{ cookiecutter.repository_branch | python_string }}
+{%- endif %}
 PLACEHOLDER_MARK = "change-me"
 """`.env.example` values contain this mark; the script refuses to save them."""
 
 
 @dataclass(frozen=True)
 class BlockSpec:
-    """One block: its type (for messages), name, the variables it needs, and its builder."""
+    """One block: its type, name, the variables it needs, and its builder.
+
+    A builder gets the environment and the blocks built so far, keyed by type, so a
+    block can nest another (an S3 bucket its AWS credentials).
+    """
 
     kind: str
     name: str
@@ -70,7 +78,7 @@ def _aws_credentials(env: Mapping[str, str], built: dict[str, object]) -> object
 def _s3_bucket(env: Mapping[str, str], built: dict[str, object]) -> object:
     from prefect_aws import S3Bucket
 
-    return S3Bucket(bucket_name=env["S3_BUCKET_NAME"], credentials=built[f"{PREFIX}-aws"])
+    return S3Bucket(bucket_name=env["S3_BUCKET_NAME"], credentials=built["aws-credentials"])
 {%- endif %}
 {%- if cookiecutter.code_storage == "gitlab" %}
 
@@ -79,6 +87,16 @@ def _gitlab_credentials(env: Mapping[str, str], built: dict[str, object]) -> obj
     from prefect_gitlab import GitLabCredentials
 
     return GitLabCredentials(token=env["GITLAB_ACCESS_TOKEN"], url=env["GITLAB_URL"])
+
+
+def _gitlab_repository(env: Mapping[str, str], built: dict[str, object]) -> object:
+    from prefect_gitlab import GitLabRepository
+
+    return GitLabRepository(
+        repository=REPOSITORY_URL,
+        reference=REPOSITORY_BRANCH,
+        credentials=built["gitlab-credentials"],
+    )
 {%- endif %}
 
 
@@ -96,6 +114,7 @@ SPECS: tuple[BlockSpec, ...] = (
         ("GITLAB_ACCESS_TOKEN", "GITLAB_URL"),
         _gitlab_credentials,
     ),
+    BlockSpec("gitlab-repository", f"{PREFIX}-repo", (), _gitlab_repository),
 {%- endif %}
 {%- if cookiecutter.code_storage == "s3" %}
     BlockSpec(
@@ -137,14 +156,14 @@ def create_blocks(env: Mapping[str, str], dry_run: bool = False) -> list[str]:
     built: dict[str, object] = {}
     for spec in SPECS:
         try:
-            built[spec.name] = spec.build(env, built)
+            built[spec.kind] = spec.build(env, built)
         except ValueError:  # pydantic's message would echo the value: name the variables only
             names = ", ".join(spec.variables)
             raise MissingSettingError(f"{names} do not make a valid {spec.kind} block") from None
     saved = []
     for spec in SPECS:
         if not dry_run:
-            built[spec.name].save(spec.name, overwrite=True)
+            built[spec.kind].save(spec.name, overwrite=True)
         saved.append(f"{spec.kind}/{spec.name}")
     return saved
 

@@ -51,6 +51,7 @@ CI_PYTHON = {
 }
 CI_SCHEMAS = {
     ".github/workflows/ci.yml": "vendor.github-workflows",
+    ".github/workflows/image.yml": "vendor.github-workflows",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
 }
 
@@ -152,6 +153,7 @@ def prefect_yaml_problems(root: Path) -> list[str]:
     for index, deployment in enumerate(deployments):
         problems += _deployment_problems(root, deployment, index)
     problems += _portability_problems(data)
+    problems += _image_tag_problems(data)
     problems += _env_var_problems(root)
     return problems
 
@@ -208,6 +210,15 @@ def _strings(value: object) -> Iterable[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
+
+
+def _image_tag_problems(data: dict) -> list[str]:
+    """`latest` moves under a deployment's feet; an image must be pinned to a tag."""
+    return [
+        f"{PREFECT_YAML}: image {text!r} uses the 'latest' tag; pin a version or commit tag"
+        for text in _strings(data)
+        if re.search(r":latest($|@)", text)
+    ]
 
 
 def _portability_problems(data: dict) -> list[str]:
