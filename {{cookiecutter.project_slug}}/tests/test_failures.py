@@ -1,0 +1,117 @@
+"""Pipelines fail safely, shown on a real (temporary) Prefect server.
+
+The failures are real, not mocked: a source file that arrives late, and a database that
+refuses a write (a SQLite trigger, as a full disk or a lock would).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    TaskRunFilter,
+    TaskRunFilterName,
+    TaskRunFilterState,
+    TaskRunFilterStateName,
+)
+
+from etl.flows.example_etl import EtlParams, example_etl
+from etl.tasks.extract import resolve_source
+from etl.tasks.load import count_rows, create_schema
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def task_runs(flow_run_id) -> dict[str, list]:
+    """The task runs of one flow run, by task name."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    found: dict[str, list] = {}
+    for run in runs:
+        found.setdefault(run.name.rsplit("-", 1)[0], []).append(run)
+    return found
+
+
+def deliver_after_first_failure(source, stop: threading.Event) -> None:
+    """Copy the sample to `source` once the server shows extract waiting to retry."""
+    retrying = TaskRunFilter(
+        name=TaskRunFilterName(like_="extract"),
+        state=TaskRunFilterState(name=TaskRunFilterStateName(any_=["AwaitingRetry"])),
+    )
+    with get_client(sync_client=True) as client:
+        while not stop.wait(0.1):
+            if client.read_task_runs(task_run_filter=retrying):
+                shutil.copy(resolve_source("sample"), source)
+                return
+
+
+def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database):
+    source = tmp_path / "late" / "orders.csv"
+    source.parent.mkdir()
+    stop = threading.Event()
+    upstream = threading.Thread(target=deliver_after_first_failure, args=(source, stop))
+    upstream.start()
+    try:
+        state = example_etl(EtlParams(source=str(source), database=database), return_state=True)
+    finally:
+        stop.set()
+        upstream.join()
+
+    assert state.is_completed(), state.message
+    [extract_run] = task_runs(state.state_details.flow_run_id)["extract"]
+    assert extract_run.run_count >= 2  # failed, backed off, then read the file
+    assert count_rows(database, "orders") == 196
+    assert count_rows(database, "rejects") == 5
+
+
+def refuse_order(database: str, order_id: int) -> None:
+    """Make the database refuse one row, as a full disk or a held lock would."""
+    create_schema(database)
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON orders WHEN NEW.order_id = {order_id} "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END"
+        )
+
+
+def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(database):
+    batch_size = 25
+    refuse_order(database, 1120)  # in the fifth batch of valid rows
+    first = example_etl(EtlParams(database=database, batch_size=batch_size), return_state=True)
+
+    assert first.is_failed()
+    with sqlite3.connect(database) as connection:
+        loaded = {row[0] for row in connection.execute("SELECT order_id FROM orders")}
+    # Every other batch committed; the refused batch was rolled back whole.
+    assert len(loaded) == 196 - batch_size
+    assert 1120 not in loaded
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TRIGGER refuse")  # the disk has space again
+
+    second = example_etl(EtlParams(database=database, batch_size=batch_size), return_state=True)
+
+    assert second.is_completed()
+    assert count_rows(database, "orders") == 196
+    with sqlite3.connect(database) as connection:
+        ids = [row[0] for row in connection.execute("SELECT order_id FROM orders")]
+    assert len(ids) == len(set(ids)) == 196
+
+
+def test_malformed_rows_are_rejected_with_reasons_and_counts_add_up(database):
+    summary = example_etl(EtlParams(database=database))
+
+    assert summary["read"] == summary["loaded"] + summary["rejected"]
+    with sqlite3.connect(database) as connection:
+        reasons = dict(connection.execute("SELECT line, reason FROM rejects"))
+    assert len(reasons) == summary["rejected"] == 5
+    assert any(r.startswith("quantity") for r in reasons.values())  # wrong type
+    assert any(r.startswith("country") for r in reasons.values())  # missing field
+    assert any(r.startswith("duplicate order_id") for r in reasons.values())
