@@ -1,0 +1,104 @@
+"""Secrets and clutter stay out of git, the Docker build context and Prefect uploads.
+
+A project is littered the way real ones are, then each tool's own rules are applied:
+a real `git add -A --dry-run`, Docker's `.dockerignore` rules (etl/utils/checks.py), and
+Prefect's own `filter_files` (what `push_to_s3` uploads with `.prefectignore`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from prefect.utilities.filesystem import filter_files
+
+from etl.utils import checks
+
+LEAKS = {
+    ".env": "GIT_ACCESS_TOKEN=ghp_leak1\n",
+    ".env.prod": "AWS_SECRET_ACCESS_KEY=leak2\n",
+    "config/.env.local": "SLACK_WEBHOOK_URL=leak3\n",
+    "deploy/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nleak4\n",
+    "certs/server.pem": "-----BEGIN PRIVATE KEY-----\nleak5\n",
+    ".aws/credentials": "[default]\naws_secret_access_key = leak6\n",
+    "credentials.json": '{"private_key": "leak7"}',
+    ".venv/lib/site.py": "clutter\n",
+    "etl/__pycache__/x.cpython-312.pyc": "clutter\n",
+    ".mypy_cache/3.12/x.json": "clutter\n",
+    "dist/pkg-0.1.tar.gz": "clutter\n",
+}
+DATABASES = ["data/warehouse.db", "local.sqlite3"]
+KEPT = [".env.example", "etl/data/orders.csv", "etl/flows/example_etl.py", "pyproject.toml"]
+
+
+@pytest.fixture(scope="module")
+def littered(tmp_path_factory):
+    """A copy of the project with secrets, clutter and a populated database in it."""
+    root = tmp_path_factory.mktemp("littered") / "project"
+    shutil.copytree(
+        Path(__file__).resolve().parents[1],
+        root,
+        ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".*_cache"),
+    )
+    for name, text in LEAKS.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    for name in DATABASES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(root / name) as connection:
+            connection.execute("CREATE TABLE t (secret TEXT)")
+            connection.execute("INSERT INTO t VALUES ('leak8')")
+    return root
+
+
+def leaked(included: set[str]) -> list[str]:
+    """The planted secrets, clutter and databases that a tool would include."""
+    return sorted(name for name in [*LEAKS, *DATABASES] if name in included)
+
+
+def test_git_adds_no_secret(littered):
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    subprocess.run([git, "init", "-q"], cwd=littered, check=True)
+    result = subprocess.run(
+        [git, "add", "-A", "--dry-run"], cwd=littered, capture_output=True, text=True, check=True
+    )
+    added = {line.split("'")[1] for line in result.stdout.splitlines() if line.startswith("add ")}
+    assert leaked(added) == []
+    assert [name for name in KEPT if name not in added] == []
+
+
+def test_docker_context_has_no_secret(littered):
+    context = set(checks.docker_context(littered))
+    assert leaked(context) == []
+    assert {"pyproject.toml", "README.md", "etl/flows/example_etl.py"} <= context
+
+
+def test_prefect_upload_has_no_secret(littered):
+    patterns = (littered / ".prefectignore").read_text().splitlines()
+    uploaded = filter_files(str(littered), patterns, include_dirs=False, as_posix=True)
+    assert leaked(uploaded) == []
+    assert [name for name in KEPT if name not in uploaded] == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "path", "sent"),
+    [
+        ([".env"], ".env", False),
+        ([".env"], "sub/.env", True),  # Docker: no `**/`, root only (unlike git)
+        (["**/.env"], "sub/.env", False),
+        (["**/.env*", "!**/.env.example"], "a/.env.example", True),
+        (["/data"], "data/x/y.db", False),  # a folder excludes everything below it
+        (["*.py[cod]"], "x.pyc", False),
+        (["tests"], "tests/test_x.py", False),
+    ],
+)
+def test_docker_rules(tmp_path, lines, path, sent):
+    (tmp_path / ".dockerignore").write_text("\n".join(lines) + "\n")
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).write_text("x")
+    assert (path in checks.docker_context(tmp_path)) == sent
