@@ -102,3 +102,21 @@ def test_docker_rules(tmp_path, lines, path, sent):
     (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / path).write_text("x")
     assert (path in checks.docker_context(tmp_path)) == sent
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_flow_logs_hold_no_secret(monkeypatch, tmp_path, failing_params, run_logs):
+    from etl.flows.example_etl import EtlParams, example_etl
+
+    secrets = {"GIT_ACCESS_TOKEN": "ghp_flowleak1", "SLACK_WEBHOOK_URL": "https://x/flowleak2"}
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
+    monkeypatch.chdir(tmp_path)  # the flow reads settings from ./.env too
+
+    good = example_etl(EtlParams(database=str(tmp_path / "w.db")), return_state=True)
+    bad = example_etl(failing_params, return_state=True)
+
+    messages = run_logs(good.state_details.flow_run_id) + run_logs(bad.state_details.flow_run_id)
+    assert len(messages) > 5
+    assert [m for m in messages if any(v in m for v in secrets.values())] == []
