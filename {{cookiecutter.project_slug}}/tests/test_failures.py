@@ -100,6 +100,9 @@ def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(datab
 
     assert second.is_completed()
     assert count_rows(database, "orders") == 196
+    # The pure transform step was not recomputed: its persisted results were reused.
+    transforms = task_runs(second.state_details.flow_run_id)["transform_batch"]
+    assert {run.state.name for run in transforms} == {"Cached"}
     with sqlite3.connect(database) as connection:
         ids = [row[0] for row in connection.execute("SELECT order_id FROM orders")]
     assert len(ids) == len(set(ids)) == 196
