@@ -9,16 +9,30 @@ Cookiecutter loads this module through ``_extensions`` in ``cookiecutter.json``.
 from __future__ import annotations
 
 import json
+import re
 
 from jinja2.ext import Extension
 
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
+_TOML_ESCAPES |= {"\f": "\\f", "\r": "\\r"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# JSON leaves these raw, but YAML forbids DEL, C1 controls, U+FFFE and U+FFFF, and may read
+# NEL and U+2028/U+2029 as line breaks: escape them.
+_YAML_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
+def _text(value: object) -> str:
+    """The answer as text; a lone surrogate has no UTF-8, TOML or YAML form, so refuse it."""
+    text = str(value)
+    if _SURROGATE.search(text):
+        raise ValueError(f"{text!r} holds a lone surrogate, which no file format can store")
+    return text
 
 
 def toml_string(value: object) -> str:
     """A TOML basic string: escapes quotes, backslashes and every control character."""
     out = []
-    for char in str(value):
+    for char in _text(value):
         if char in _TOML_ESCAPES:
             out.append(_TOML_ESCAPES[char])
         elif ord(char) < 0x20 or ord(char) == 0x7F:
@@ -30,14 +44,22 @@ def toml_string(value: object) -> str:
 
 def yaml_string(value: object) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML; keep non-ASCII as is)."""
-    text = json.dumps(str(value), ensure_ascii=False)
-    # YAML forbids raw DEL and C1 controls in double-quoted scalars; escape them too.
-    return "".join(f"\\u{ord(c):04x}" if 0x7F <= ord(c) <= 0x9F else c for c in text)
+    text = json.dumps(_text(value), ensure_ascii=False)
+    return _YAML_ESCAPE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def python_string(value: object) -> str:
-    """A Python string literal (``repr`` of a str is always valid source)."""
-    return repr(str(value))
+    """A Python string literal quoted the way ruff/black format it.
+
+    ``repr`` escapes everything unprintable; its quotes are then redone: double quotes
+    unless the text holds more double than single quotes (as the formatters decide).
+    """
+    literal = repr(str(value))
+    quote = literal[0]
+    # Unescape repr's own quote, leaving every other escape (and escaped backslash) alone.
+    body = re.sub(r"\\(.)", lambda m: m[1] if m[1] == quote else m[0], literal[1:-1])
+    quote = '"' if body.count('"') <= body.count("'") else "'"
+    return quote + body.replace(quote, "\\" + quote) + quote
 
 
 class QuoteExtension(Extension):

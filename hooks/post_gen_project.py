@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-ANSWERS = json.loads({{ cookiecutter | tojson | tojson }})
+ANSWERS = json.loads({{cookiecutter | tojson | tojson}})  # noqa: F821
 
 # answer -> paths that only that answer needs; the paths of every other answer are removed.
 ONLY_FOR = {
@@ -37,7 +37,9 @@ def prune(root: Path, answers: dict) -> None:
 
 
 def load_checks(root: Path):
-    spec = importlib.util.spec_from_file_location("_project_checks", root / "etl" / "utils" / "checks.py")
+    spec = importlib.util.spec_from_file_location(
+        "_project_checks", root / "etl" / "utils" / "checks.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -93,6 +93,9 @@ def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(datab
     # Every other batch committed; the refused batch was rolled back whole.
     assert len(loaded) == 196 - batch_size
     assert 1120 not in loaded
+    # The clean-up task ran although a load failed (wait_for + allow_failure).
+    [cleanup] = task_runs(first.state_details.flow_run_id)["optimize_warehouse"]
+    assert cleanup.state.is_completed()
     with sqlite3.connect(database) as connection:
         connection.execute("DROP TRIGGER refuse")  # the disk has space again
 

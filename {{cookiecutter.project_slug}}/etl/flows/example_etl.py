@@ -11,13 +11,19 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from prefect import flow, unmapped
+from prefect import allow_failure, flow, unmapped
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
 from etl.hooks.notify import notify_failure
 from etl.tasks.extract import SAMPLE_SOURCE, extract
-from etl.tasks.load import count_table, load_batch, load_rejects, prepare_warehouse
+from etl.tasks.load import (
+    count_table,
+    load_batch,
+    load_rejects,
+    optimize_warehouse,
+    prepare_warehouse,
+)
 from etl.tasks.transform import transform_batch
 from etl.tasks.validate import split_duplicates, validate_batch
 from etl.utils.settings import get_settings
@@ -89,7 +95,10 @@ def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
     rejects = [r for batch in checked for r in batch["rejects"]] + unique["rejects"]
 
     transformed = transform_batch.map(list(batched(unique["valid"], batch_size)))
-    loaded = sum(load_batch.map(unmapped(database), transformed).result())
+    loads = load_batch.map(unmapped(database), transformed)
+    # Clean-up runs once every load has finished, even when one failed (allow_failure).
+    optimize_warehouse.submit(database, wait_for=[allow_failure(f) for f in loads]).wait()
+    loaded = sum(loads.result())  # raises here if a batch could not be loaded
     load_rejects(database, source_label(params.source), rejects)
 
     summary = {

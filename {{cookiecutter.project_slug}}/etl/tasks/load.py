@@ -120,6 +120,13 @@ def prepare_warehouse(database: str) -> str:
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
+def optimize_warehouse(database: str) -> None:
+    """Let SQLite refresh its query statistics after a load (clean-up: runs even on failure)."""
+    with connect(database) as connection:
+        connection.execute("PRAGMA optimize")
+
+
+@task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
 def count_table(database: str, table: str) -> int:
     """Count a warehouse table (I/O: retried)."""
     return count_rows(database, table)

@@ -1,0 +1,45 @@
+"""Orders report: monthly totals from the warehouse, after each completed ETL run.
+
+In production it runs on an event, not a clock: the `report-prod` deployment in
+`prefect.yaml` has a trigger that starts it whenever an `example-etl` flow run completes,
+and passes that run's id. It shows map-reduce (one task per month, then one reduce) and a
+branch chosen by a parameter (`output`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from prefect import flow, unmapped
+
+from etl.hooks.notify import notify_failure
+from etl.tasks.report import combine_totals, list_months, month_totals, write_report_csv
+from etl.utils.settings import get_settings
+
+FLOW_RUN_PREFIX = "prefect.flow-run."
+
+
+@flow(name="orders-report", log_prints=True, on_failure=[notify_failure])
+def orders_report(
+    upstream_flow_run: str = "",
+    database: str = "",
+    output: Literal["log", "csv"] = "log",
+) -> dict:
+    """Summarise the orders table; `upstream_flow_run` names the ETL run that triggered it."""
+    database = database or str(get_settings().database_path)
+    months = list_months(database)
+    totals = month_totals.map(unmapped(database), months)  # map: one task per month
+    report = combine_totals(totals)  # reduce
+    report["upstream_flow_run"] = upstream_flow_run.removeprefix(FLOW_RUN_PREFIX)
+    if output == "csv":  # a branch chosen by a parameter
+        path = Path(database).parent / "reports" / "orders-by-month.csv"
+        report["file"] = write_report_csv(report, str(path))
+        print(f"report written to {report['file']}")
+    else:
+        print(f"{report['orders']} orders, revenue {report['revenue_cents'] / 100:.2f}")
+    return report
+
+
+if __name__ == "__main__":
+    print(orders_report())
