@@ -6,9 +6,15 @@ refuses a write (a SQLite trigger, as a full disk or a lock would).
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -20,6 +26,7 @@ from prefect.client.schemas.filters import (
     TaskRunFilterState,
     TaskRunFilterStateName,
 )
+from prefect.settings import PREFECT_API_URL
 
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.tasks.extract import resolve_source
@@ -121,3 +128,56 @@ def test_malformed_rows_are_rejected_with_reasons_and_counts_add_up(database):
     assert any(r.startswith("quantity") for r in reasons.values())  # wrong type
     assert any(r.startswith("country") for r in reasons.values())  # missing field
     assert any(r.startswith("duplicate order_id") for r in reasons.values())
+
+
+RUN_IN_SUBPROCESS = """
+import sys
+from etl.flows.example_etl import EtlParams, example_etl
+example_etl(EtlParams(database=sys.argv[1], batch_size=10))
+"""
+
+
+def committed_orders(database: str) -> int:
+    try:
+        with sqlite3.connect(database, timeout=0.1) as connection:
+            return connection.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    except sqlite3.OperationalError:  # no table yet, or a writer holds the lock
+        return 0
+
+
+def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
+    """Kill the flow's process while a batch is being written, then run it again."""
+    project = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(project)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN_IN_SUBPROCESS, database], cwd=project, env=env
+    )
+    lock = None
+    try:
+        deadline = time.monotonic() + 120
+        while committed_orders(database) == 0:  # wait for the first committed batch
+            assert process.poll() is None, "the flow ended before loading anything"
+            assert time.monotonic() < deadline, "no batch was committed in time"
+            time.sleep(0.05)
+        # Hold the write lock: the next batches block mid-load, and then the process dies.
+        lock = sqlite3.connect(database, timeout=30, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        time.sleep(1.0)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if lock is not None:
+            lock.execute("ROLLBACK")
+            lock.close()
+    assert 0 < count_rows(database, "orders") < 196  # whole batches only, the rest lost
+
+    rerun = example_etl(EtlParams(database=database, batch_size=10), return_state=True)
+
+    assert rerun.is_completed()
+    with sqlite3.connect(database) as connection:
+        ids = [row[0] for row in connection.execute("SELECT order_id FROM orders")]
+    assert len(ids) == len(set(ids)) == 196
+    transforms = task_runs(rerun.state_details.flow_run_id)["transform_batch"]
+    assert "Cached" in {run.state.name for run in transforms}  # finished work was reused
