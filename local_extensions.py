@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from jinja2.ext import Extension
 
@@ -62,11 +63,22 @@ def python_string(value: object) -> str:
     return quote + body.replace(quote, "\\" + quote) + quote
 
 
+def template_defaults() -> dict:
+    """The questions and defaults exactly as `cookiecutter.json` writes them (unrendered).
+
+    The pre-generation hook needs them to tell the template's own Jinja defaults from
+    Jinja that a user typed; cookiecutter's `_repo_dir` can be relative to a working
+    directory the hook never sees, but this module always knows where it lives.
+    """
+    return json.loads((Path(__file__).resolve().parent / "cookiecutter.json").read_text("utf-8"))
+
+
 class QuoteExtension(Extension):
-    """Registers the quoting filters with cookiecutter's Jinja environment."""
+    """Registers the quoting filters (and the raw defaults) with cookiecutter's Jinja."""
 
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["toml_string"] = toml_string
         environment.filters["yaml_string"] = yaml_string
         environment.filters["python_string"] = python_string
+        environment.globals["template_defaults"] = template_defaults

@@ -13,11 +13,10 @@ import json
 import re
 import sys
 import zoneinfo
-from pathlib import Path
 
 ANSWERS = json.loads({{cookiecutter | tojson | tojson}})  # noqa: F821
 GIVEN = json.loads({{_cookiecutter | default({}) | tojson | tojson}})  # noqa: F821
-TEMPLATE_JSON = Path(ANSWERS.get("_repo_dir", ".")) / "cookiecutter.json"
+DEFAULTS = json.loads({{template_defaults() | tojson | tojson}})  # noqa: F821
 
 # The slug is the distribution name; these would clash with a dependency or the tooling.
 RESERVED_SLUGS = """prefect etl cookiecutter pip setuptools python test tests fastapi pydantic
@@ -179,7 +178,6 @@ def problems(answers: dict, given: dict, defaults: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    DEFAULTS = json.loads(TEMPLATE_JSON.read_text("utf-8")) if TEMPLATE_JSON.is_file() else {}
     mistakes = problems(ANSWERS, GIVEN, DEFAULTS)
     for mistake in mistakes:
         print(f"error: {mistake}", file=sys.stderr)

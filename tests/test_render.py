@@ -14,7 +14,7 @@ import tomllib
 import pytest
 import yaml
 
-from tests.conftest import BIN, render
+from tests.conftest import BIN, TEMPLATE, render
 
 # Each variant changes one answer from the defaults (plus what that answer requires).
 VARIANTS = {
@@ -144,3 +144,16 @@ def test_rendering_twice_gives_the_same_bytes(tmp_path):
         )
         assert mismatch == errors == []
         pending.extend(current.subdirs.values())
+
+
+def test_a_relative_template_path_renders(tmp_path):
+    """`cookiecutter .` from a checkout: the hook still tells defaults from typed Jinja."""
+    result = subprocess.run(
+        [str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path), "."],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "my-prefect-pipelines" / "prefect.yaml").is_file()
