@@ -138,3 +138,16 @@ def test_a_latest_image_tag_is_reported(project_copy):
     (project_copy / "prefect.yaml").write_text(yaml.safe_dump(data))
     problems = checks.prefect_yaml_problems(project_copy)
     assert any("'latest' tag" in problem for problem in problems), problems
+
+
+def test_prefect_yaml_mode_checks_an_adopting_repository(project_root, tmp_path, monkeypatch):
+    """`checks.py --prefect-yaml` in a repository that has prefect.yaml and a flow only."""
+    shutil.copy(project_root / "prefect.yaml", tmp_path / "prefect.yaml")
+    shutil.copy(project_root / ".env.example", tmp_path / ".env.example")
+    shutil.copytree(project_root / "etl", tmp_path / "etl")
+    monkeypatch.chdir(tmp_path)
+    assert checks.main(["--prefect-yaml", "--deep"]) == 0
+    assert checks.main([]) == 1  # the whole-project checks miss the ignore files
+    path = tmp_path / "prefect.yaml"
+    path.write_text(path.read_text().replace("work_pool: *work_pool", "workpool: *work_pool"))
+    assert checks.main(["--prefect-yaml"]) == 1

@@ -8,6 +8,7 @@ branch chosen by a parameter (`output`).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +21,18 @@ from etl.utils.settings import get_settings
 FLOW_RUN_PREFIX = "prefect.flow-run."
 
 
-@flow(name="orders-report", log_prints=True, on_failure=[notify_failure])
+def run_name() -> str:
+    """`orders-report-<date>`, like the ETL's run names."""
+    return f"orders-report-{dt.datetime.now(dt.timezone.utc).date().isoformat()}"
+
+
+@flow(
+    name="orders-report",
+    flow_run_name=run_name,
+    log_prints=True,
+    on_failure=[notify_failure],
+    on_crashed=[notify_failure],
+)
 def orders_report(
     upstream_flow_run: str = "",
     database: str = "",
