@@ -10,7 +10,8 @@ installed. `deep_problems` imports Prefect to validate with Prefect's own models
 
     python -m etl.utils.checks          # the core checks
     python -m etl.utils.checks --deep   # plus the checks that import Prefect
-    python -m etl.utils.checks --tools  # plus hadolint and the CI files' schemas
+    python -m etl.utils.checks --tools  # plus hadolint and the CI and Compose files' schemas
+    python path/to/checks.py --prefect-yaml [--deep]  # only prefect.yaml, in any repository
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ CI_PYTHON = {
     ".github/workflows/ci.yml": r'python-version: "(3\.\d+)"',
     ".gitlab-ci.yml": r"uv:python(3\.\d+)",
 }
-CI_SCHEMAS = {
+SCHEMAS = {  # file -> check-jsonschema's built-in schema for it (`--tools`)
     ".github/workflows/ci.yml": "vendor.github-workflows",
     ".github/workflows/image.yml": "vendor.github-workflows",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
+    "docker-compose.yml": "vendor.compose-spec",
 }
 
 
@@ -459,14 +461,14 @@ def task_policy_problems(package: str = "etl.tasks") -> list[str]:
 
 
 def tool_problems(root: Path) -> list[str]:
-    """hadolint on the Dockerfile (warnings fail) and the CI files against their schemas."""
+    """hadolint on the Dockerfile (warnings fail); CI and Compose files against their schemas."""
     import shutil
     import subprocess
 
     commands = [["hadolint", "--failure-threshold", "warning", "Dockerfile"]]
     commands += [
         ["check-jsonschema", "--builtin-schema", schema, name]
-        for name, schema in CI_SCHEMAS.items()
+        for name, schema in SCHEMAS.items()
         if (root / name).is_file()
     ]
     problems = []
@@ -488,13 +490,28 @@ def tool_problems(root: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Print every problem, one per line; exit 1 when there are any."""
-    args = sys.argv[1:] if argv is None else argv
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Check the project's rules, run from its root.")
+    parser.add_argument("--deep", action="store_true", help="also the checks that import Prefect")
+    parser.add_argument("--tools", action="store_true", help="also hadolint and the file schemas")
+    parser.add_argument(
+        "--prefect-yaml",
+        action="store_true",
+        help="only prefect.yaml's checks (a repository that adopted just that file)",
+    )
+    args = parser.parse_args(argv)
     root = Path.cwd()
-    problems = core_problems(root)
-    if "--deep" in args and not problems:
-        problems = deep_problems(root) + job_variable_problems(root) + task_policy_problems()
-    if "--tools" in args:
-        problems += tool_problems(root)
+    if args.prefect_yaml:
+        problems = prefect_yaml_problems(root)
+        if args.deep and not problems:
+            problems = deep_problems(root) + job_variable_problems(root)
+    else:
+        problems = core_problems(root)
+        if args.deep and not problems:
+            problems = deep_problems(root) + job_variable_problems(root) + task_policy_problems()
+        if args.tools:
+            problems += tool_problems(root)
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
