@@ -298,10 +298,10 @@ def assert_rendered_faithfully(project: Path) -> dict:
 
 
 def load_hook() -> dict:
-    """The pre-gen hook's functions, with its two Jinja expressions replaced by '{}'."""
+    """The pre-gen hook's functions, with its three Jinja expressions replaced by '{}'."""
     source = (TEMPLATE / "hooks" / "pre_gen_project.py").read_text(encoding="utf-8")
     source, count = re.subn(r"\{\{.*?\}\}", repr("{}"), source)
-    assert count == 2, "the hook should hold exactly two Jinja expressions"
+    assert count == 3, "the hook should hold exactly three Jinja expressions"
     namespace: dict = {"__name__": "pre_gen_hook"}
     exec(compile(source, "pre_gen_project.py", "exec"), namespace)
     return namespace
