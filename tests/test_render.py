@@ -93,7 +93,6 @@ def test_files_follow_the_answers(variant):
     answers, project = variant
     ci = answers.get("ci_provider", "github")
     assert (project / ".github/workflows/ci.yml").exists() == (ci == "github")
-    assert (project / ".github/workflows/image.yml").exists() == (ci == "github")
     assert (project / ".gitlab-ci.yml").exists() == (ci == "gitlab")
     slack = answers.get("notifications", "slack") == "slack"
     assert (project / "tests/test_notifications.py").exists() == slack

@@ -35,7 +35,7 @@ LEFTOVER = re.compile(r"\{\{\s*cookiecutter|\{%-?\s*(if|for|raw|endif|endfor)\b"
 ENV_VAR = re.compile(r"\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ABSOLUTE_PATH = re.compile(r"^(/|[A-Za-z]:[\\/]|~)")
 IMAGE_WORKDIR = "/opt/prefect/app"
-"""The Dockerfile's WORKDIR: a path inside the project's image, the same on every machine."""
+"""Where the Dockerfile installs the code: a path inside the image, the same everywhere."""
 
 # Keys Prefect reads; anything else in prefect.yaml is silently ignored by Prefect.
 TOP_LEVEL_KEYS = {"name", "prefect-version", "build", "push", "pull", "deployments", "definitions"}
@@ -52,7 +52,6 @@ CI_PYTHON = {
 }
 SCHEMAS = {  # file -> check-jsonschema's built-in schema for it (`--tools`)
     ".github/workflows/ci.yml": "vendor.github-workflows",
-    ".github/workflows/image.yml": "vendor.github-workflows",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
     "docker-compose.yml": "vendor.compose-spec",
 }
@@ -501,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
         help="only prefect.yaml's checks (a repository that adopted just that file)",
     )
     args = parser.parse_args(argv)
+    if args.prefect_yaml and args.tools:
+        parser.error("--tools checks the whole project's files; leave out --prefect-yaml")
     root = Path.cwd()
     if args.prefect_yaml:
         problems = prefect_yaml_problems(root)
