@@ -22,7 +22,7 @@ class Settings(BaseSettings):
         default=Path("data/warehouse.db"),
         description="SQLite file the example flow loads into (relative to the working directory).",
     )
-    batch_size: int = Field(default=5000, ge=1, description="Rows per mapped task.")
+    batch_size: int = Field(default=50_000, ge=1, description="Rows per mapped task.")
 {%- if cookiecutter.notifications == "slack" %}
     slack_block: str = Field(
         default="{{ cookiecutter.project_slug }}-slack",

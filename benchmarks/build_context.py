@@ -1,0 +1,380 @@
+"""Build context and upload set of a cluttered project, and the Dockerfile's cache layers.
+
+A freshly rendered project is small; a real checkout is not. `clutter()` adds what a
+working copy accumulates: a virtual environment (>= 100 MB), a `.git` with history, data
+output, caches, a local SQLite database, build output and a `.env`. Then:
+
+- the Docker build context is the tree filtered by `.dockerignore` with Docker's own rules
+  (moby/patternmatcher, as `docker build` applies them: patterns anchored at the context
+  root, `**` for any number of directories, a pattern that matches a directory excludes
+  everything below it, `!` re-includes, the last matching pattern wins). pathspec's
+  gitwildmatch is computed too, as a cross-check: it is an acceptable approximation here
+  only because the shared core patterns are written as `**/` patterns, which both
+  dialects read the same way (for a bare name such as `tests`, git matches at any depth and
+  Docker only at the root);
+- the `.prefectignore` upload set is what `prefect_aws.deployments.steps.push_to_s3`
+  uploads: Prefect's own `prefect.utilities.filesystem.filter_files`;
+- the Dockerfile is parsed into instructions, and a change to one file is traced to the
+  first instruction whose inputs contain it: that layer and every one after it rebuild.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shlex
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# --- clutter --------------------------------------------------------------------------
+
+
+def _random_file(path: Path, size: int, rng: random.Random) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(rng.randbytes(size))
+
+
+def clutter(project: Path, venv_mb: int = 120, seed: int = 7) -> dict[str, int]:
+    """Fill `project` with what a real working copy holds; bytes added per kind."""
+    rng = random.Random(seed)
+    before = {}
+
+    def add(kind: str, fn) -> None:
+        start = tree_bytes(project)
+        fn()
+        before[kind] = tree_bytes(project) - start
+
+    def venv() -> None:
+        # A real interpreter layout (python -m venv), then site-packages filled the way
+        # installed wheels fill it: many small modules and a few large native libraries.
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True
+        )
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        site = project / ".venv" / "lib" / version / "site-packages"
+        big = venv_mb * 1024 * 1024 * 9 // 10
+        for number in range(24):  # native extensions
+            _random_file(site / f"pkg{number:02d}" / f"_native{number}.so", big // 24, rng)
+        small = venv_mb * 1024 * 1024 // 10
+        for number in range(1500):  # pure-Python modules and their bytecode
+            module = site / f"pkg{number % 24:02d}" / f"mod{number}.py"
+            _random_file(module, small // 3000, rng)
+            _random_file(module.parent / "__pycache__" / f"mod{number}.cpython.pyc",
+                         small // 3000, rng)  # fmt: skip
+
+    def git_history() -> None:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
+               "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.com"}  # fmt: skip
+
+        def git(*args: str) -> None:
+            subprocess.run(["git", *args], cwd=project, env=env, check=True, capture_output=True)
+
+        git("init", "-q", "-b", "main")
+        git("add", "-A")
+        git("commit", "-q", "-m", "initial")
+        notes = project / "etl" / "data" / "fixtures.bin"
+        for number in range(40):  # history: edits, and a large file added then removed
+            with (project / "README.md").open("a") as handle:
+                handle.write(f"\nChange {number}.\n")
+            if number == 5:
+                _random_file(notes, 8 * 1024 * 1024, rng)
+            if number == 30:
+                notes.unlink()
+            git("add", "-A")
+            git("commit", "-q", "-m", f"change {number}")
+
+    def data_output() -> None:
+        data = project / "data"
+        data.mkdir(exist_ok=True)
+        with sqlite3.connect(data / "warehouse.db") as connection:
+            connection.execute("CREATE TABLE orders (order_id INTEGER PRIMARY KEY, payload BLOB)")
+            connection.executemany(
+                "INSERT INTO orders VALUES (?, ?)",
+                ((i, rng.randbytes(200)) for i in range(60_000)),
+            )
+        for month in range(1, 7):
+            _random_file(data / "exports" / f"orders-2026-{month:02d}.csv", 1024 * 1024, rng)
+
+    def caches() -> None:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "etl", "tests"], cwd=project,
+                       check=True)  # fmt: skip
+        for kind, count in ((".pytest_cache/v/cache", 20), (".ruff_cache/0.6.0", 200),
+                            (".mypy_cache/3.12/etl", 400)):  # fmt: skip
+            for number in range(count):
+                _random_file(project / kind / f"entry{number}", 8 * 1024, rng)
+        _random_file(project / ".coverage", 256 * 1024, rng)
+
+    def local_database() -> None:
+        with sqlite3.connect(project / "dev.sqlite3") as connection:
+            connection.execute("CREATE TABLE scratch (id INTEGER PRIMARY KEY, note TEXT)")
+            connection.executemany(
+                "INSERT INTO scratch VALUES (?, ?)", ((i, "x" * 100) for i in range(20_000))
+            )
+
+    def build_output_and_secrets() -> None:
+        _random_file(project / "dist" / "my_prefect_pipelines-0.1.0-py3-none-any.whl",
+                     300 * 1024, rng)  # fmt: skip
+        _random_file(project / "build" / "lib" / "etl" / "__init__.py", 4 * 1024, rng)
+        (project / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.slack.com/services/real\n")
+        (project / ".vscode").mkdir(exist_ok=True)
+        (project / ".vscode" / "settings.json").write_text('{"python.testing.pytestEnabled": true}\n')
+
+    add("virtual environment (.venv)", venv)
+    add(".git with history", git_history)
+    add("data output (data/)", data_output)
+    add("caches (__pycache__, .pytest_cache, .ruff_cache, .mypy_cache, .coverage)", caches)
+    add("local SQLite database (dev.sqlite3)", local_database)
+    add("build output, .env, editor settings", build_output_and_secrets)
+    return before
+
+
+# --- walking --------------------------------------------------------------------------
+
+
+def files(root: Path) -> list[str]:
+    """Every regular file and symlink under root, relative, POSIX style."""
+    found = []
+    for directory, dirnames, filenames in os.walk(root):
+        base = Path(directory)
+        for name in filenames + [d for d in dirnames if (base / d).is_symlink()]:
+            found.append((base / name).relative_to(root).as_posix())
+    return found
+
+
+def size_of(root: Path, relative: str) -> int:
+    return os.lstat(root / relative).st_size
+
+
+def tree_bytes(root: Path) -> int:
+    return sum(size_of(root, f) for f in files(root))
+
+
+# --- .dockerignore with Docker's rules ------------------------------------------------
+
+
+def read_dockerignore(text: str) -> list[str]:
+    """Patterns as docker/cli `dockerignore.ReadAll` reads them."""
+    patterns = []
+    for raw in text.splitlines():
+        if raw.startswith("#"):
+            continue
+        pattern = raw.strip()
+        if not pattern:
+            continue
+        invert = pattern.startswith("!")
+        if invert:
+            pattern = pattern[1:].strip()
+        if pattern:
+            pattern = os.path.normpath(pattern).replace(os.sep, "/")
+            if len(pattern) > 1 and pattern.startswith("/"):
+                pattern = pattern[1:]
+        patterns.append(("!" if invert else "") + pattern)
+    return patterns
+
+
+def _docker_regex(pattern: str) -> re.Pattern:
+    """moby/patternmatcher's translation of one pattern into a regular expression."""
+    out, i = "^", 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "*":
+            if pattern[i + 1 : i + 2] == "*":
+                i += 1
+                if pattern[i + 1 : i + 2] == "/":
+                    i += 1
+                out += ".*" if i + 1 >= len(pattern) else "(.*/)?"
+            else:
+                out += "[^/]*"
+        elif ch == "?":
+            out += "[^/]"
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out += re.escape(ch)
+            else:
+                body = pattern[i + 1 : end]
+                out += "[" + ("^" + body[1:] if body.startswith("!") else body) + "]"
+                i = end
+        elif ch == "\\" and i + 1 < len(pattern):
+            i += 1
+            out += re.escape(pattern[i])
+        else:
+            out += re.escape(ch)
+        i += 1
+    return re.compile(out + "$")
+
+
+class DockerIgnore:
+    def __init__(self, text: str):
+        self.patterns = [
+            (p.startswith("!"), _docker_regex(p.lstrip("!"))) for p in read_dockerignore(text)
+        ]
+
+    def excluded(self, path: str) -> bool:
+        """patternmatcher.MatchesOrParentMatches: the last matching pattern wins, and a
+        pattern also matches a path when it matches one of the path's parent directories."""
+        parts = path.split("/")
+        parents = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
+        matched = False
+        for exclusion, regex in self.patterns:
+            if exclusion != matched:
+                continue
+            hit = bool(regex.match(path)) or any(regex.match(p) for p in parents)
+            if hit:
+                matched = not exclusion
+        return matched
+
+
+# --- the Dockerfile -------------------------------------------------------------------
+
+
+@dataclass
+class Instruction:
+    line: int
+    keyword: str
+    arguments: str
+    sources: list[str] = field(default_factory=list)  # context paths, for COPY/ADD
+
+    def __str__(self) -> str:
+        text = f"{self.keyword} {self.arguments}"
+        return text if len(text) <= 70 else text[:67] + "..."
+
+
+def parse_dockerfile(text: str) -> list[Instruction]:
+    """Instructions with continuation lines joined and comments dropped."""
+    instructions, pending, start = [], "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if pending and line.startswith("#"):
+            continue
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        keyword, _, arguments = full.partition(" ")
+        instruction = Instruction(start, keyword.upper(), " ".join(arguments.split()))
+        if instruction.keyword in {"COPY", "ADD"}:
+            words = [w for w in shlex.split(instruction.arguments) if not w.startswith("--")]
+            from_stage = any(w.startswith("--from") for w in shlex.split(instruction.arguments))
+            instruction.sources = [] if from_stage else words[:-1]
+        instructions.append(instruction)
+    return instructions
+
+
+def reads(instruction: Instruction, path: str) -> bool:
+    """Whether a COPY/ADD instruction takes `path` (relative to the context) as input."""
+    for source in instruction.sources:
+        source = source.rstrip("/") if source not in {".", "./"} else ""
+        if source == "" or path == source or path.startswith(source + "/"):
+            return True
+        if any(c in source for c in "*?[") and _docker_regex(source).match(path):
+            return True
+    return False
+
+
+def invalidated_by(instructions: list[Instruction], path: str, ignore: DockerIgnore) -> int | None:
+    """Index of the first instruction a change to `path` rebuilds (all later ones rebuild
+    too); None when no instruction reads it or .dockerignore keeps it out of the context."""
+    if ignore.excluded(path):
+        return None
+    for index, instruction in enumerate(instructions):
+        if reads(instruction, path):
+            return index
+    return None
+
+
+# --- the measurement ------------------------------------------------------------------
+
+
+def measure(project: Path, venv_mb: int = 120) -> dict:
+    import pathspec
+    from prefect.utilities.filesystem import filter_files
+
+    clean = tree_bytes(project)
+    added = clutter(project, venv_mb=venv_mb)
+    every = files(project)
+    total = sum(size_of(project, f) for f in every)
+
+    docker_text = (project / ".dockerignore").read_text()
+    ignore = DockerIgnore(docker_text)
+    context = [f for f in every if not ignore.excluded(f)]
+    gitwild = pathspec.PathSpec.from_lines("gitwildmatch", docker_text.splitlines())
+    context_gitwild = [f for f in every if not gitwild.match_file(f)]
+
+    prefect_patterns = (project / ".prefectignore").read_text().splitlines()
+    upload = sorted(
+        Path(p).as_posix() for p in filter_files(str(project), prefect_patterns, include_dirs=False)
+    )
+
+    def total_of(paths) -> int:
+        return sum(size_of(project, p) for p in paths)
+
+    def top(paths) -> dict[str, int]:
+        groups: dict[str, int] = {}
+        for p in paths:
+            head = p.split("/", 1)[0] + ("/" if "/" in p else "")
+            groups[head] = groups.get(head, 0) + size_of(project, p)
+        return dict(sorted(groups.items(), key=lambda kv: -kv[1]))
+
+    instructions = parse_dockerfile((project / "Dockerfile").read_text())
+    probes = [
+        "etl/flows/example_etl.py",
+        "pyproject.toml",
+        "README.md",
+        "tests/test_flow.py",
+        "data/warehouse.db",
+    ]
+    layers = {}
+    for probe in probes:
+        first = invalidated_by(instructions, probe, ignore)
+        layers[probe] = {
+            "first": first,
+            "rebuilt": [] if first is None else [str(i) for i in instructions[first:]],
+            "cached": [str(i) for i in instructions[: len(instructions) if first is None else first]],
+        }
+
+    def index_of(predicate) -> int | None:
+        return next((i for i, ins in enumerate(instructions) if predicate(ins)), None)
+
+    copy_deps = index_of(lambda i: i.keyword == "COPY" and "pyproject.toml" in i.sources)
+    install = index_of(
+        lambda i: i.keyword == "RUN" and "install" in i.arguments and "pyproject.toml" in i.arguments
+    )
+    copy_code = index_of(lambda i: i.keyword == "COPY" and any(s.rstrip("/") == "etl" for s in i.sources))
+    order_ok = None not in (copy_deps, install, copy_code) and copy_deps < install < copy_code
+    secrets_out = all(ignore.excluded(p) for p in (".env",)) and ".env" not in upload
+
+    return {
+        "clean_project_bytes": clean,
+        "clutter_bytes": added,
+        "tree_bytes": total,
+        "tree_files": len(every),
+        "docker_context_bytes": total_of(context),
+        "docker_context_files": len(context),
+        "docker_context_top": top(context),
+        "docker_context_gitwildmatch_bytes": total_of(context_gitwild),
+        "docker_dialects_agree": sorted(context) == sorted(context_gitwild),
+        "prefect_upload_bytes": total_of(upload),
+        "prefect_upload_files": len(upload),
+        "prefect_upload_top": top(upload),
+        "secrets_excluded": secrets_out,
+        "instructions": [str(i) for i in instructions],
+        "layers": layers,
+        "layer_order_ok": order_ok,
+        "layer_indices": {"copy_deps": copy_deps, "install_deps": install, "copy_code": copy_code},
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(measure(Path(sys.argv[1])), indent=2))
