@@ -40,7 +40,8 @@ def test_serve_runs_a_deployment_and_stops_on_ctrl_c(tmp_path):
         with background(command, project, env, tmp_path / "serve.log") as serve:
             served = wait_for(lambda: server.deployment("example-etl", "served"), 120)
             assert served, f"example-etl/served never appeared:\n{serve.output()}"
-            assert server.deployment("orders-report", "served")
+            # serve() registers its deployments one after the other: wait for the second too.
+            assert wait_for(lambda: server.deployment("orders-report", "served"), 60)
             assert set(served["tags"]) == {slug, "served"}
             assert served["work_pool_name"] is None  # served, not pulled by a worker
             print(f"[serve] deployments registered: {time.monotonic() - started:.1f} s")
