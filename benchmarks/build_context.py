@@ -63,12 +63,18 @@ def clutter(project: Path, venv_mb: int = 120, seed: int = 7) -> dict[str, int]:
         for number in range(1500):  # pure-Python modules and their bytecode
             module = site / f"pkg{number % 24:02d}" / f"mod{number}.py"
             _random_file(module, small // 3000, rng)
-            _random_file(module.parent / "__pycache__" / f"mod{number}.cpython.pyc",
-                         small // 3000, rng)  # fmt: skip
+            _random_file(
+                module.parent / "__pycache__" / f"mod{number}.cpython.pyc", small // 3000, rng
+            )
 
     def git_history() -> None:
-        env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
-               "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.com"}  # fmt: skip
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "bench",
+            "GIT_AUTHOR_EMAIL": "b@example.com",
+            "GIT_COMMITTER_NAME": "bench",
+            "GIT_COMMITTER_EMAIL": "b@example.com",
+        }
 
         def git(*args: str) -> None:
             subprocess.run(["git", *args], cwd=project, env=env, check=True, capture_output=True)
@@ -100,10 +106,14 @@ def clutter(project: Path, venv_mb: int = 120, seed: int = 7) -> dict[str, int]:
             _random_file(data / "exports" / f"orders-2026-{month:02d}.csv", 1024 * 1024, rng)
 
     def caches() -> None:
-        subprocess.run([sys.executable, "-m", "compileall", "-q", "etl", "tests"], cwd=project,
-                       check=True)  # fmt: skip
-        for kind, count in ((".pytest_cache/v/cache", 20), (".ruff_cache/0.6.0", 200),
-                            (".mypy_cache/3.12/etl", 400)):  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "etl", "tests"], cwd=project, check=True
+        )
+        for kind, count in (
+            (".pytest_cache/v/cache", 20),
+            (".ruff_cache/0.6.0", 200),
+            (".mypy_cache/3.12/etl", 400),
+        ):
             for number in range(count):
                 _random_file(project / kind / f"entry{number}", 8 * 1024, rng)
         _random_file(project / ".coverage", 256 * 1024, rng)
@@ -116,12 +126,15 @@ def clutter(project: Path, venv_mb: int = 120, seed: int = 7) -> dict[str, int]:
             )
 
     def build_output_and_secrets() -> None:
-        _random_file(project / "dist" / "my_prefect_pipelines-0.1.0-py3-none-any.whl",
-                     300 * 1024, rng)  # fmt: skip
+        _random_file(
+            project / "dist" / "my_prefect_pipelines-0.1.0-py3-none-any.whl", 300 * 1024, rng
+        )
         _random_file(project / "build" / "lib" / "etl" / "__init__.py", 4 * 1024, rng)
         (project / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.slack.com/services/real\n")
         (project / ".vscode").mkdir(exist_ok=True)
-        (project / ".vscode" / "settings.json").write_text('{"python.testing.pytestEnabled": true}\n')
+        (project / ".vscode" / "settings.json").write_text(
+            '{"python.testing.pytestEnabled": true}\n'
+        )
 
     add("virtual environment (.venv)", venv)
     add(".git with history", git_history)
@@ -339,7 +352,9 @@ def measure(project: Path, venv_mb: int = 120) -> dict:
         layers[probe] = {
             "first": first,
             "rebuilt": [] if first is None else [str(i) for i in instructions[first:]],
-            "cached": [str(i) for i in instructions[: len(instructions) if first is None else first]],
+            "cached": [
+                str(i) for i in instructions[: len(instructions) if first is None else first]
+            ],
         }
 
     def index_of(predicate) -> int | None:
@@ -347,9 +362,13 @@ def measure(project: Path, venv_mb: int = 120) -> dict:
 
     copy_deps = index_of(lambda i: i.keyword == "COPY" and "pyproject.toml" in i.sources)
     install = index_of(
-        lambda i: i.keyword == "RUN" and "install" in i.arguments and "pyproject.toml" in i.arguments
+        lambda i: (
+            i.keyword == "RUN" and "install" in i.arguments and "pyproject.toml" in i.arguments
+        )
     )
-    copy_code = index_of(lambda i: i.keyword == "COPY" and any(s.rstrip("/") == "etl" for s in i.sources))
+    copy_code = index_of(
+        lambda i: i.keyword == "COPY" and any(s.rstrip("/") == "etl" for s in i.sources)
+    )
     order_ok = None not in (copy_deps, install, copy_code) and copy_deps < install < copy_code
     secrets_out = all(ignore.excluded(p) for p in (".env",)) and ".env" not in upload
 

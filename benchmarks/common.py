@@ -39,7 +39,7 @@ def least_squares(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, floa
     """(slope, intercept) of the least-squares line through the points."""
     mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
     sxx = sum((x - mean_x) ** 2 for x in xs)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sxx
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
     return slope, mean_y - slope * mean_x
 
 
@@ -125,13 +125,16 @@ def prefect_server(home: Path, timeout: float = 180) -> Iterator[dict]:
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"prefect server exited; see {home / 'server.log'}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{api_url}/health", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    break
             if time.perf_counter() - start > timeout:
                 raise RuntimeError(f"prefect server not healthy after {timeout} s")
             time.sleep(0.25)
+
         def retried() -> int:
             text = (home / "server.log").read_text(errors="replace")
             return text.count("Encountered retryable exception")

@@ -3,18 +3,19 @@
 Run by `benchmarks/run.py` with the rendered project as the working directory and
 PREFECT_API_URL pointing at a server that is already up. Prints one JSON object.
 
-    python etl_driver.py --csv orders.csv --repeats 5 [--batch-size N] [--variants flow,plain]
+    python etl_driver.py --csv orders.csv --workdir DIR [--repeats 5] [--batch-size N]
+        [--variants plain,flow,flow-nosubflow,flow-nocache,cache-parts] [--gc-off]
 
 Both sides do the same work on the same file: read the CSV, validate each row, drop
 duplicates, transform, upsert in batches of `batch_size` rows (one transaction each),
 record the rejects, count both tables. `plain` calls the project's own plain functions
 (read_rows, check_rows, split_duplicates, to_record, create_schema, upsert_orders,
-upsert_rejects, count_rows, and the clean-up task's own function); `flow` calls the `example_etl` flow. Every run writes a
-fresh SQLite file, and the result storage is emptied before each flow run, so the
-transform cache is cold, as on a run over new data. One untimed warm-up of each side on
-the shipped sample comes first, so imports and first connections are not timed.
-Variants run interleaved (plain, flow, flow, plain, ...) so drift in machine load hits
-both sides alike.
+upsert_rejects, count_rows, and the clean-up task's own function); `flow` calls the
+`example_etl` flow. Every run writes a fresh SQLite file, and the result storage is
+emptied before each flow run, so the transform cache is cold, as on a run over new
+data. One untimed warm-up of each side on the shipped sample comes first, so imports
+and first connections are not timed. Variants run interleaved (plain, flow, flow,
+plain, ...) so drift in machine load hits both sides alike.
 
 Extra variants, to take the flow apart:
 - `flow-nocache`: the same flow with the transform task's cache policy off (no input
@@ -122,8 +123,10 @@ def main() -> int:
         shutil.rmtree(storage, ignore_errors=True)
         with contextlib.redirect_stdout(io.StringIO()):
             summary = flow(EtlParams(source=src, batch_size=batch_size, database=database))
-        return {k: summary[k] for k in ("read", "loaded", "rejected", "orders_in_table",
-                                        "rejects_in_table")}  # fmt: skip
+        return {
+            k: summary[k]
+            for k in ("read", "loaded", "rejected", "orders_in_table", "rejects_in_table")
+        }
 
     def nocache_flow():
         """`example_etl` with the transform task's cache policy off, nothing else changed."""

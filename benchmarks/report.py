@@ -26,14 +26,23 @@ def sweep_table(sweep: dict) -> str:
     header = ["batch size", "mapped task runs", "plain s", "flow s", "ratio"]
     rows = []
     for size, data in sorted(sweep["batch_sizes"].items(), key=lambda kv: int(kv[0])):
-        rows.append([f"{int(size):,}", str(data["task_runs"]), f"{data['plain_s']:.2f}",
-                     f"{data['flow_s']:.2f}", f"{data['ratio']:.2f}x"])  # fmt: skip
+        rows.append(
+            [
+                f"{int(size):,}",
+                str(data["task_runs"]),
+                f"{data['plain_s']:.2f}",
+                f"{data['flow_s']:.2f}",
+                f"{data['ratio']:.2f}x",
+            ]
+        )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     if "per_task_run_s" in sweep:
-        out.append(f"\none more mapped task run costs {sweep['per_task_run_s'] * 1e3:.0f} ms "
-                   f"(least squares over the batch sizes)")  # fmt: skip
+        out.append(
+            f"\none more mapped task run costs {sweep['per_task_run_s'] * 1e3:.0f} ms "
+            f"(least squares over the batch sizes)"
+        )
     return "\n".join(out)
 
 
@@ -46,9 +55,13 @@ def write_doc(path: Path, results_dir: Path) -> None:
     sweep_run = json.loads(sweep_path.read_text()) if sweep_path.exists() else None
     sweep = None
     if sweep_run and sweep_run.get("sweep"):
-        sweep = {**sweep_run["sweep"], "started": sweep_run["started"],
-                 "command": sweep_run["command"], "machine": sweep_run["machine"],
-                 "load_average": sweep_run["load_average"]}  # fmt: skip
+        sweep = {
+            **sweep_run["sweep"],
+            "started": sweep_run["started"],
+            "command": sweep_run["command"],
+            "machine": sweep_run["machine"],
+            "load_average": sweep_run["load_average"],
+        }
     out: list[str] = ["# Benchmarks", ""]
     out.append(
         "How fast the template renders, how long the generated project's tests take, what "
@@ -68,28 +81,39 @@ def write_doc(path: Path, results_dir: Path) -> None:
     out += [
         "## The latest run",
         "",
-        _table(["", ""], [
-            ["command", f"`{latest['command']}` (from the repository root)"],
-            ["date", latest["started"]],
-            ["revision", latest["revision"]],
-            ["machine", f"{m['nproc']} cores, {m['cpu']}, {m['memory']} RAM"],
-            ["Python", f"{m['python']} ({m['platform']})"],
-            ["versions", ", ".join(f"{k} {v}" for k, v in m["versions"].items())],
-            ["runs per figure", f"{latest['settings']['repeats']} (test suite: "
-                                f"{latest['settings']['suite_repeats']}), median"],
-            ["load average", f"{load['start']:.2f} at the start, {load['end']:.2f} at the end"],
-            ["wall time", f"{latest['total_seconds'] / 60:.1f} min ("
-                          + ", ".join(f"{k} {v:.0f} s" for k, v in latest["section_seconds"].items())
-                          + ")"],
-        ]),  # fmt: skip
+        _table(
+            ["", ""],
+            [
+                ["command", f"`{latest['command']}` (from the repository root)"],
+                ["date", latest["started"]],
+                ["revision", latest["revision"]],
+                ["machine", f"{m['nproc']} cores, {m['cpu']}, {m['memory']} RAM"],
+                ["Python", f"{m['python']} ({m['platform']})"],
+                ["versions", ", ".join(f"{k} {v}" for k, v in m["versions"].items())],
+                [
+                    "runs per figure",
+                    f"{latest['settings']['repeats']} (test suite: "
+                    f"{latest['settings']['suite_repeats']}), median",
+                ],
+                ["load average", f"{load['start']:.2f} at the start, {load['end']:.2f} at the end"],
+                [
+                    "wall time",
+                    f"{latest['total_seconds'] / 60:.1f} min ("
+                    + ", ".join(f"{k} {v:.0f} s" for k, v in latest["section_seconds"].items())
+                    + ")",
+                ],
+            ],
+        ),
         "",
         "A load average above the number of cores means other work shared the machine; the "
         "`spread` column (slowest run / fastest run) shows how much that moved the runs.",
         "",
         "## Summary",
         "",
-        _table(["target", "measured", "baseline", "ratio", "goal", "met", "spread"],
-               rows_of_table(latest)),  # fmt: skip
+        _table(
+            ["target", "measured", "baseline", "ratio", "goal", "met", "spread"],
+            rows_of_table(latest),
+        ),
         "",
     ]
 
@@ -108,12 +132,26 @@ def write_doc(path: Path, results_dir: Path) -> None:
             + ", ".join(f"`{f}`" for f in render.get("prefect_init_files", []))
             + ").",
             "",
-            _table(["command", "median", "spread"], [
-                ["this template", f"{t['template']:.2f} s", f"{spread(render['times']['template']):.2f}"],
-                ["one-file template", f"{t['minimal']:.2f} s", f"{spread(render['times']['minimal']):.2f}"],
-                ["prefect init --recipe git", f"{t['prefect_init']:.2f} s",
-                 f"{spread(render['times']['prefect_init']):.2f}"],
-            ]),  # fmt: skip
+            _table(
+                ["command", "median", "spread"],
+                [
+                    [
+                        "this template",
+                        f"{t['template']:.2f} s",
+                        f"{spread(render['times']['template']):.2f}",
+                    ],
+                    [
+                        "one-file template",
+                        f"{t['minimal']:.2f} s",
+                        f"{spread(render['times']['minimal']):.2f}",
+                    ],
+                    [
+                        "prefect init --recipe git",
+                        f"{t['prefect_init']:.2f} s",
+                        f"{spread(render['times']['prefect_init']):.2f}",
+                    ],
+                ],
+            ),
             "",
         ]
         if b:
@@ -140,22 +178,32 @@ def write_doc(path: Path, results_dir: Path) -> None:
             "Python process that imports Prefect and starts and stops one "
             "`prefect_test_harness()` (what the suite's session fixture does once).",
             "",
-            _table(["", "median", "spread"], [
-                ["pytest", f"{t['suite']:.1f} s", f"{spread(suite['times']['suite']):.2f}"],
-                ["floor: import prefect + one harness", f"{t['floor']:.1f} s",
-                 f"{spread(suite['times']['floor']):.2f}"],
-            ]),  # fmt: skip
+            _table(
+                ["", "median", "spread"],
+                [
+                    ["pytest", f"{t['suite']:.1f} s", f"{spread(suite['times']['suite']):.2f}"],
+                    [
+                        "floor: import prefect + one harness",
+                        f"{t['floor']:.1f} s",
+                        f"{spread(suite['times']['floor']):.2f}",
+                    ],
+                ],
+            ),
             "",
             "Per test file (median seconds, from pytest's JUnit report: setup, call and "
             "teardown; the file that first uses the harness carries its start):",
             "",
-            _table(["file", "seconds"],
-                   [[f"`{k}`", f"{v:.1f}"] for k, v in suite["per_file"].items() if v >= 0.05]),
+            _table(
+                ["file", "seconds"],
+                [[f"`{k}`", f"{v:.1f}"] for k, v in suite["per_file"].items() if v >= 0.05],
+            ),
             "",
             "Slowest tests:",
             "",
-            _table(["test", "seconds"],
-                   [[f"`{x['test']}`", f"{x['seconds']:.1f}"] for x in suite["slowest_tests"]]),
+            _table(
+                ["test", "seconds"],
+                [[f"`{x['test']}`", f"{x['seconds']:.1f}"] for x in suite["slowest_tests"]],
+            ),
             "",
             "Beyond the floor, the time is flow runs against the harness. Each run of the "
             "example flow costs seconds whatever its size (section 3: the fixed cost), and "
@@ -179,10 +227,28 @@ def write_doc(path: Path, results_dir: Path) -> None:
             runs = entries[n]["runs"]
             plain_s, flow_s = median(runs["plain"]), median(runs["flow"])
             retried = f"{entries[n]['retried_503']} in {entries[n]['flow_runs']}"
-            rows.append([f"{n:,}", f"{plain_s:.2f}", f"{flow_s:.2f}", f"{flow_s / plain_s:.2f}x",
-                         f"{plain_s / n * 1e6:.1f}", f"{flow_s / n * 1e6:.1f}",
-                         f"{(flow_s - plain_s) / n * 1e6:.1f}", retried,
-                         f"{spread(runs['plain']):.2f} / {spread(runs['flow']):.2f}"])  # fmt: skip
+            rows.append(
+                [
+                    f"{n:,}",
+                    f"{plain_s:.2f}",
+                    f"{flow_s:.2f}",
+                    f"{flow_s / plain_s:.2f}x",
+                    f"{plain_s / n * 1e6:.1f}",
+                    f"{flow_s / n * 1e6:.1f}",
+                    f"{(flow_s - plain_s) / n * 1e6:.1f}",
+                    retried,
+                    f"{spread(runs['plain']):.2f} / {spread(runs['flow']):.2f}",
+                ]
+            )
+        subflow_share = ". "
+        if "fixed" in etl and "flow-nosubflow" in etl["fixed"]["runs"]:
+            runs = etl["fixed"]["runs"]
+            saved = median(runs["flow"]) - median(runs["flow-nosubflow"])
+            subflow_share = (
+                f" (the `reconcile` subflow's share: {saved:.2f} s of it, measured by the same "
+                "flow calling `reconcile` as a plain function; those runs are in the 503 count "
+                "too). "
+            )
         out += [
             "## 3. Orchestration overhead of the example ETL flow",
             "",
@@ -197,19 +263,23 @@ def write_doc(path: Path, results_dir: Path) -> None:
             "SQLite file and starts with empty result storage, so the transform cache is "
             "cold, as on new data. One untimed warm-up of each side comes first.",
             "",
-            _table(["rows", "plain s", "flow s", "ratio", "plain us/row", "flow us/row",
-                    "overhead us/row", "503 retries in flow runs", "spread plain / flow"],
-                   rows),  # fmt: skip
+            _table(
+                [
+                    "rows",
+                    "plain s",
+                    "flow s",
+                    "ratio",
+                    "plain us/row",
+                    "flow us/row",
+                    "overhead us/row",
+                    "503 retries in flow runs",
+                    "spread plain / flow",
+                ],
+                rows,
+            ),
             "",
             "The 1,000-row line is almost all fixed cost: what any run of this flow pays"
-            + (
-                f" (the `reconcile` subflow's share: "
-                f"{median(etl['fixed']['runs']['flow']) - median(etl['fixed']['runs']['flow-nosubflow']):.2f} s "
-                "of it, measured by the same flow calling `reconcile` as a plain function; its "
-                "runs are in the 503 count too). "
-                if "fixed" in etl and "flow-nosubflow" in etl["fixed"]["runs"]
-                else ". "
-            )
+            + subflow_share
             + "`503 retries` counts the API requests the server answered with 503 (SQLite "
             "busy) during that size's flow runs, warm-up included; the client waits about "
             "two seconds before each retry.",
@@ -217,76 +287,115 @@ def write_doc(path: Path, results_dir: Path) -> None:
         ]
         if "flow" in a:
             f, p = a["flow"], a["plain"]
-            steps = [[f"{s['from']:,} -> {s['to']:,}", f"{s['plain_us_row']:.1f}",
-                      f"{s['flow_us_row']:.1f}"] for s in a["steps"]]  # fmt: skip
+            steps = [
+                [
+                    f"{s['from']:,} -> {s['to']:,}",
+                    f"{s['plain_us_row']:.1f}",
+                    f"{s['flow_us_row']:.1f}",
+                ]
+                for s in a["steps"]
+            ]
             slopes = [
-                ["plain Python", f"{p['per_row_slope_us_per_m']:+.2f}", f"{p['relative_change']:+.0%}"],
+                [
+                    "plain Python",
+                    f"{p['per_row_slope_us_per_m']:+.2f}",
+                    f"{p['relative_change']:+.0%}",
+                ],
                 ["flow", f"{f['per_row_slope_us_per_m']:+.2f}", f"{f['relative_change']:+.0%}"],
-            ]  # fmt: skip
+            ]
             if "variable" in a:
                 v = a["variable"]
-                slopes.append([f"flow without its fixed {a['fixed_s']:.2f} s",
-                               f"{v['per_row_slope_us_per_m']:+.2f}", f"{v['relative_change']:+.0%}"])  # fmt: skip
+                slopes.append(
+                    [
+                        f"flow without its fixed {a['fixed_s']:.2f} s",
+                        f"{v['per_row_slope_us_per_m']:+.2f}",
+                        f"{v['relative_change']:+.0%}",
+                    ]
+                )
             out += [
                 "Is the per-row cost flat as rows grow? Least-squares slope of the per-row "
                 "cost against the row count, and the change it makes across the sizes "
                 "(relative to the mean). The flow's raw per-row cost falls, only because "
                 "its fixed cost (the 1,000-row line) is spread over more rows; without that "
-                "fixed part it should change no more than plain Python's own (which grows "
-                "a little with size: more live objects make Python's garbage collector work "
-                "harder).",
+                "fixed part it should change no more than plain Python's own.",
                 "",
-                _table(["per-row cost of", "slope, us/row per 1M rows", "change across sizes"],
-                       slopes),  # fmt: skip
+                _table(
+                    ["per-row cost of", "slope, us/row per 1M rows", "change across sizes"], slopes
+                ),
                 "",
-                f"Verdict: "
-                + (("flat" if a.get("flat") else "NOT flat")
-                   + f" (allowed: {a['flat_allowed']:+.0%}, i.e. plain's change + 10 points, "
-                   "at least 10%)." if "flat" in a else "no fixed-cost run to judge by."),
+                "Verdict: "
+                + (
+                    ("flat" if a.get("flat") else "NOT flat")
+                    + f" (allowed: {a['flat_allowed']:+.0%}, i.e. plain's change + 10 points, "
+                    "at least 10%)."
+                    if "flat" in a
+                    else "no fixed-cost run to judge by."
+                ),
                 "",
                 "Marginal cost between sizes (extra seconds / extra rows), and a fit of time as a "
                 "fixed part plus a per-row part (least squares over the sizes):",
                 "",
                 _table(["rows", "plain us/row", "flow us/row"], steps),
                 "",
-                _table(["", "fixed s", "marginal us/row"], [
-                    ["plain", f"{p['fixed_s']:.2f}", f"{p['marginal_us_row']:.1f}"],
-                    ["flow", f"{f['fixed_s']:.2f}", f"{f['marginal_us_row']:.1f}"],
-                ]),  # fmt: skip
+                _table(
+                    ["", "fixed s", "marginal us/row"],
+                    [
+                        ["plain", f"{p['fixed_s']:.2f}", f"{p['marginal_us_row']:.1f}"],
+                        ["flow", f"{f['fixed_s']:.2f}", f"{f['marginal_us_row']:.1f}"],
+                    ],
+                ),
                 "",
             ]
-        cache = etl.get("cache_parts")
-        if cache:
-            rows_in = cache["rows"]
+        parts = etl.get("cache_parts") or {}
+        if parts and "rows" in parts:  # an older single-size record
+            parts = {str(parts["rows"]): parts}
+        if parts:
+            names = {
+                "hash_s": "hash the transform inputs (INPUTS cache policy)",
+                "persist_s": "persist the transform results",
+                "track_s": "result tracking (extract's rows, transform's records)",
+            }
+            sizes = sorted(int(k) for k in parts)
 
-            def part(key: str) -> list[str]:
-                seconds = median(cache[key])
-                return [f"{seconds:.2f}", f"{seconds / rows_in * 1e6:.1f}"]
+            def us(n: int, key: str) -> float:
+                return median(parts[str(n)][key]) / n * 1e6
 
-            together = sum(median(cache[k]) for k in ("hash_s", "persist_s", "track_s"))
-            overhead = a["per_size"].get(rows_in, {}).get("overhead_us_row")
+            rows = [[label, *[f"{us(n, key):.1f}" for n in sizes]] for key, label in names.items()]
+            together = {n: sum(us(n, key) for key in names) for n in sizes}
+            rows.append(["together", *[f"{together[n]:.1f}" for n in sizes]])
+            fixed_s = a.get("fixed_s")
+            rest = []
+            for n in sizes:
+                per = a["per_size"].get(n)
+                if per is None or fixed_s is None:
+                    continue
+                fixed_share = fixed_s / n * 1e6
+                rest.append(
+                    f"at {n:,} rows the flow's overhead of {per['overhead_us_row']:.1f} us/row is "
+                    f"{fixed_share:.1f} of fixed cost spread over the rows, {together[n]:.1f} of "
+                    f"these parts and {per['overhead_us_row'] - fixed_share - together[n]:.1f} "
+                    "more"
+                )
+            biggest = str(sizes[-1])
             out += [
                 "### Per-row costs, measured apart",
                 "",
-                "Three things Prefect does per row in this flow, timed directly on the "
-                f"{rows_in:,}-row file's batches without a flow. `transform_batch` is cached "
-                "on its inputs, so every run hashes each batch's inputs and persists each "
-                "batch's result (that is what lets a rerun after a crash reuse finished "
+                "Three things Prefect does per row in this flow, each timed on its own on the "
+                "file's batches, without a flow (median us per row). `transform_batch` is "
+                "cached on its inputs, so every run hashes each batch's inputs and persists "
+                "each batch's result (that is what lets a rerun after a crash reuse finished "
                 "batches). And after every task run Prefect registers each element of the "
-                "returned list, for dependency tracking (`extract` returns every row, "
-                "`transform_batch` every record).",
+                "returned list for dependency tracking (`extract` returns every row, "
+                "`transform_batch` every record), in a table that grows with the data.",
                 "",
-                _table(["part", "median s", "us/row"], [
-                    ["hash the transform inputs (INPUTS cache policy)", *part("hash_s")],
-                    ["persist the transform results", *part("persist_s")],
-                    ["result tracking (extract's rows, transform's records)", *part("track_s")],
-                    ["together", f"{together:.2f}", f"{together / rows_in * 1e6:.1f}"],
-                ]),  # fmt: skip
+                _table(["part", *[f"{n:,} rows" for n in sizes]], rows),
                 "",
-                f"The cache writes {_mb(cache['persisted_bytes'])} of results for {rows_in:,} rows."
-                + (f" The flow's whole overhead at this size is {overhead:.1f} us/row; what these "
-                   "three do not cover is the fixed part, spread over the rows."
-                   if overhead is not None else ""),
+                f"The cache writes {_mb(parts[biggest]['persisted_bytes'])} of results for "
+                f"{int(biggest):,} rows. "
+                + ("; ".join(rest)[:1].upper() + "; ".join(rest)[1:] + ". " if rest else "")
+                + "That remainder is the same work done inside the flow: on threads that take "
+                "turns holding the interpreter lock, next to the flow's own background threads "
+                "(events, logs, heartbeats) and a server recording events on the other core.",
                 "",
             ]
         out += _etl_explanation(a, etl, sweep)
@@ -309,12 +418,23 @@ def write_doc(path: Path, results_dir: Path) -> None:
             "",
             _table(["what", "bytes"], comp),
             "",
-            _table(["set", "bytes", "files", "share of the tree"], [
-                ["Docker build context (`.dockerignore`)", _kb(context["docker_context_bytes"]),
-                 str(context["docker_context_files"]), f"{context['docker_context_bytes'] / tree:.3%}"],
-                ["Prefect upload (`.prefectignore`)", _kb(context["prefect_upload_bytes"]),
-                 str(context["prefect_upload_files"]), f"{context['prefect_upload_bytes'] / tree:.3%}"],
-            ]),  # fmt: skip
+            _table(
+                ["set", "bytes", "files", "share of the tree"],
+                [
+                    [
+                        "Docker build context (`.dockerignore`)",
+                        _kb(context["docker_context_bytes"]),
+                        str(context["docker_context_files"]),
+                        f"{context['docker_context_bytes'] / tree:.3%}",
+                    ],
+                    [
+                        "Prefect upload (`.prefectignore`)",
+                        _kb(context["prefect_upload_bytes"]),
+                        str(context["prefect_upload_files"]),
+                        f"{context['prefect_upload_bytes'] / tree:.3%}",
+                    ],
+                ],
+            ),
             "",
             "The build context is computed with Docker's own rules, reimplemented from "
             "moby/patternmatcher (patterns anchored at the context root, `**` for any depth, a "
@@ -364,8 +484,8 @@ def write_doc(path: Path, results_dir: Path) -> None:
         "",
         "```bash",
         "uv run python benchmarks/run.py                 # everything; writes this page",
-        "uv run python benchmarks/run.py --quick         # fewer runs, smaller sizes (development)",
-        "uv run python benchmarks/run.py --only etl      # one section (render, suite, etl, context)",
+        "uv run python benchmarks/run.py --quick         # fewer runs, smaller sizes",
+        "uv run python benchmarks/run.py --only etl      # a section: render, suite, etl, context",
         "uv run python benchmarks/run.py --sweep         # the flow over a range of batch sizes",
         "```",
         "",
@@ -377,75 +497,123 @@ def write_doc(path: Path, results_dir: Path) -> None:
 
 
 def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
+    sizes = sorted(a["per_size"])
+    work_us = a["per_size"][sizes[-1]]["plain_us_row"]  # plain work per row, largest size
+    per_task = sweep.get("per_task_run_s") if sweep else None
+    fixed = a.get("fixed_s")
+    tracking_growth = ""
+    parts = etl.get("cache_parts") or {}
+    if len(parts) >= 2 and "rows" not in parts:
+        small, large = sorted(int(k) for k in parts)[0], sorted(int(k) for k in parts)[-1]
+        per_small = median(parts[str(small)]["track_s"]) / small * 1e6
+        per_large = median(parts[str(large)]["track_s"]) / large * 1e6
+        tracking_growth = (
+            f", whose table of every row and record costs {per_small:.1f} us per row at "
+            f"{small:,} rows and {per_large:.1f} at {large:,}"
+        )
     out = [
         "### Why the flow costs what it costs",
         "",
-        "- A fixed part per flow run, whatever the size: creating the flow run and the "
-        "`reconcile` subflow, about ten single task runs, the flow-run heartbeat threads "
-        "(Prefect joins each one at the end, up to a second each), and on a SQLite server, "
-        "retried requests: when the server's event writer holds the database, an API write "
-        "gets `503` (\"database is locked\") and the client waits about two seconds before "
-        "retrying. With PostgreSQL behind the server the retries go away; the rest stays. "
-        "This part is what keeps small inputs far above 1.5x: at 50,000 rows the plain "
-        "steps take about a second.",
-        "- A part per mapped task run (tens of milliseconds each on this machine, most of "
-        "it the events the server has to record): the reason batches must be large.",
-        "- A part per row: the transform cache (above), and Prefect's result tracking, which "
-        "registers every element of a task's returned list (`extract` returns every row, "
-        "`transform_batch` every record).",
+        "- A fixed part per flow run, whatever the size"
+        + (f" ({fixed:.1f} s here)" if fixed is not None else "")
+        + ": creating the flow run and the `reconcile` subflow, about ten single task runs, "
+        "the flow-run heartbeat threads (Prefect stops each one at the end of its run, which "
+        "takes up to a second because the thread sleeps in one-second steps), and on a "
+        "SQLite server, retried requests: when the server's own writers hold the database, "
+        "an API write gets `503` (database is locked) and the client waits about two "
+        "seconds before retrying (in one diagnostic run, 31 of 35 such requests created "
+        "the subflow's parent task run, right after the loads, when the server is busiest "
+        "recording their events). With PostgreSQL "
+        "behind the server the retries should go away; the rest stays. This part is what "
+        f"keeps small inputs far above 1.5x: at {sizes[0]:,} rows the plain steps take "
+        f"{a['per_size'][sizes[0]]['plain_s']:.1f} s.",
+        "- A part per mapped task run"
+        + (f" ({per_task * 1e3:.0f} ms each, from the sweep below)" if per_task else "")
+        + ": creating and finishing the run, its events, which the server has to record: "
+        "the reason batches must be large.",
+        "- A part per row (measured apart above): the transform cache's hashing and "
+        "persisting, and Prefect's result tracking"
+        + tracking_growth
+        + ", plus that same work slowed down inside the flow.",
         "- Not any more: Prefect walks every task argument looking for futures, twice per "
         "task run, element by element, and walks again into each upstream result it "
         "resolves. For batches of rows that walk cost several times the work itself: in a "
-        "one-off comparison (same server, 50,000 rows, three runs each) the flow took 17 to "
-        "20 s before the change and 7 to 8 s after it, plain Python 0.6 to 0.9 s, at batch "
-        "sizes of 5,000 and 50,000 alike: about 200 us per row, whatever the batch size. The flow "
-        "now passes each batch wrapped in `opaque_data`, a pickle-safe subclass of "
-        "Prefect's `opaque` annotation, so the task gets its batch without the walk; loads "
-        "get their transform's final state the same way, so a failed transform still "
-        "fails only its own load. Batch size cannot fix that cost: it is per row.",
+        "one-off comparison (same long-running server, 50,000 rows, three runs each) the "
+        "flow took 17 to 20 s before the change and 7 to 8 s after it, plain Python 0.6 to "
+        "0.9 s, at batch sizes of 5,000 and 50,000 alike: about 200 us per row, whatever "
+        "the batch size. The flow now passes each batch wrapped in `opaque_data`, a "
+        "pickle-safe subclass of Prefect's `opaque` annotation, so each task gets its batch "
+        "without the walk; loads get their transform's final state the same way, so a "
+        "failed transform still fails only its own load. No batch size could fix that "
+        "cost: it was per row.",
         "",
         "### Choosing the batch size",
         "",
-        "Batches should be large enough that a task run's fixed cost is small beside the "
-        "work it carries, and small enough to keep the useful properties of batching: a "
-        "failed load retries and rolls back one batch, a rerun reuses finished transform "
-        "batches from the cache, memory holds a batch's rows a few times over, and with "
-        "Dask each batch is the unit of parallel work. On the default thread-pool runner "
-        "the steps are CPU-bound Python, so more, smaller batches do not run faster.",
+        "Batches should be large enough that the task runs' fixed cost is small beside the "
+        "work a batch carries, and small enough to keep what batching is for: a failed "
+        "load retries and rolls back one batch, a rerun reuses the finished transform "
+        "batches from the cache, memory holds a few copies of one batch's rows in flight, "
+        "and with Dask each batch is a unit of parallel work. On the default thread-pool "
+        "runner the steps are CPU-bound Python under one interpreter lock, so smaller, "
+        "more numerous batches do not run faster.",
         "",
-        "Rule of thumb: `batch_size >= per-task-run cost / (0.05 x per-row work)` keeps the "
-        "per-task overhead under 5 percent. With about 20 us of work per row and "
-        "tens of milliseconds per task run here, that is some tens of thousands of rows; the "
-        f"default is {etl['batch_size']:,}. For Dask, also keep at least two or three batches per "
-        "worker: `batch_size <= rows / (3 x workers)`. Set it with `ETL_BATCH_SIZE` (or "
-        "`.env`) or per run with the `batch_size` parameter.",
+        "Each batch costs three mapped task runs (validate, transform, load). To keep their "
+        "cost under a fifth of the work the batch carries: `batch_size >= 3 x task-run cost "
+        "/ (0.2 x work per row)`"
+        + (
+            f"; with {per_task * 1e3:.0f} ms per task run and {work_us:.1f} us of plain work "
+            f"per row measured here, that is {3 * per_task / (0.2 * work_us * 1e-6):,.0f} rows"
+            if per_task
+            else ""
+        )
+        + ". Beyond that the gain is lost in the noise of the fixed part (see the sweep), "
+        "while every batch gets heavier to retry, to redo and to hold in memory. The default "
+        f"is {etl['batch_size']:,}: a million rows make {-(-1_000_000 // etl['batch_size'])} "
+        f"batches, a failed load redoes {etl['batch_size']:,} rows, and the transform cache "
+        "writes one file per batch. "
+        "With Dask, also keep two or three batches per worker: `batch_size <= rows / (3 x "
+        "workers)`. Set it with `ETL_BATCH_SIZE` (environment or `.env`), or per run with "
+        "the flow's `batch_size` parameter.",
         "",
     ]
     if sweep:
+        runs = len(next(iter(sweep["batch_sizes"].values()))["runs"]["flow"])
         out += [
             f"The flow at {sweep['rows']:,} rows over a range of batch sizes, from its own "
             f"run (`{sweep['command']}`, {sweep['started']}, same machine; load average "
             f"{sweep['load_average']['start']:.2f} to {sweep['load_average']['end']:.2f}; "
-            f"median of {len(next(iter(sweep['batch_sizes'].values()))['runs']['flow'])} each):",
+            f"median of {runs} each):",
             "",
-            _table(["batch size", "mapped task runs", "plain s", "flow s", "ratio"], [
-                [f"{int(k):,}", str(v["task_runs"]), f"{v['plain_s']:.2f}", f"{v['flow_s']:.2f}",
-                 f"{v['ratio']:.2f}x"]
-                for k, v in sorted(sweep["batch_sizes"].items(), key=lambda kv: int(kv[0]))
-            ]),  # fmt: skip
+            _table(
+                ["batch size", "mapped task runs", "plain s", "flow s", "ratio"],
+                [
+                    [
+                        f"{int(k):,}",
+                        str(v["task_runs"]),
+                        f"{v['plain_s']:.2f}",
+                        f"{v['flow_s']:.2f}",
+                        f"{v['ratio']:.2f}x",
+                    ]
+                    for k, v in sorted(sweep["batch_sizes"].items(), key=lambda kv: int(kv[0]))
+                ],
+            ),
             "",
         ]
-        if "per_task_run_s" in sweep:
+        if per_task:
             out += [
-                f"One more mapped task run costs {sweep['per_task_run_s'] * 1e3:.0f} ms (least "
-                "squares over the sweep).",
+                f"One more mapped task run costs {per_task * 1e3:.0f} ms (least squares of "
+                "flow time over the number of mapped task runs). Flow times move in steps of "
+                "about a second (heartbeat stops, two-second retries), which blurs the middle "
+                "of the range; a single batch per step was faster than its fewer task runs "
+                "explain, for a reason not isolated here (limiting the thread pool to one or "
+                "two workers at 50,000-row batches changed nothing).",
                 "",
             ]
     out += [
         "The `dev` deployment in `prefect.yaml` passes `batch_size: 1000`. On the shipped "
-        "201-row sample that makes one batch either way, so it costs nothing; on real "
+        "201-row sample that makes one batch either way, so it costs nothing there; on real "
         "data it would make hundreds of task runs per million rows. Dropping the parameter "
-        "(so the settings' default applies) or raising it to the default is advised.",
+        "(so the settings' default applies) is advised.",
         "",
     ]
     return out

@@ -213,13 +213,27 @@ def bench_suite(template: Path, work: Path, repeats: int) -> dict:
 # --- 3. the ETL flow ------------------------------------------------------------------
 
 
-def run_driver(project: Path, work: Path, server: dict, csv: Path, repeats: int, variants: str,
-               batch_size: int | None = None) -> dict:  # fmt: skip
+def run_driver(
+    project: Path,
+    work: Path,
+    server: dict,
+    csv: Path,
+    repeats: int,
+    variants: str,
+    batch_size: int | None = None,
+) -> dict:
     command = [
-        PYTHON, str(REPO / "benchmarks" / "etl_driver.py"),
-        "--csv", str(csv), "--repeats", str(repeats), "--variants", variants,
-        "--workdir", str(work / "driver"),
-    ]  # fmt: skip
+        PYTHON,
+        str(REPO / "benchmarks" / "etl_driver.py"),
+        "--csv",
+        str(csv),
+        "--repeats",
+        str(repeats),
+        "--variants",
+        variants,
+        "--workdir",
+        str(work / "driver"),
+    ]
     if batch_size:
         command += ["--batch-size", str(batch_size)]
     env = clean_env(
@@ -244,7 +258,7 @@ def csv_for(work: Path, rows: int) -> Path:
     return path
 
 
-def bench_etl(template: Path, work: Path, repeats: int, sizes, batch_size, cache_size) -> dict:
+def bench_etl(template: Path, work: Path, repeats: int, sizes, batch_size, cache_sizes) -> dict:
     from orders import expected_counts
 
     project = common.render_default(template, work / "etl-project", work / "cc-etl")
@@ -254,7 +268,7 @@ def bench_etl(template: Path, work: Path, repeats: int, sizes, batch_size, cache
         out["server_startup_s"] = server["startup_s"]
         say(f"  server up in {server['startup_s']:.1f} s (not counted)")
         for rows in (FIXED_ROWS, *sizes):
-            variants = "plain,flow" + (",cache-parts" if rows == cache_size else "")
+            variants = "plain,flow" + (",cache-parts" if rows in cache_sizes else "")
             if rows == FIXED_ROWS:
                 variants += ",flow-nosubflow"
             before = server["retried"]()
@@ -262,8 +276,10 @@ def bench_etl(template: Path, work: Path, repeats: int, sizes, batch_size, cache
             expected = expected_counts(rows)
             summary = data["summary"]
             if (summary["read"], summary["loaded"], summary["rejected"]) != (
-                expected["read"], expected["loaded"], expected["rejected"]
-            ):  # fmt: skip
+                expected["read"],
+                expected["loaded"],
+                expected["rejected"],
+            ):
                 raise RuntimeError(f"unexpected counts at {rows} rows: {summary} vs {expected}")
             entry = {
                 "runs": data["runs"],
@@ -271,7 +287,8 @@ def bench_etl(template: Path, work: Path, repeats: int, sizes, batch_size, cache
                 # requests answered 503 ("database is locked") during this size's flow runs
                 # (the warm-up run included): each one made the client wait and retry
                 "retried_503": server["retried"]() - before,
-                "flow_runs": 1 + sum(len(v) for k, v in data["runs"].items() if k.startswith("flow")),
+                "flow_runs": 1
+                + sum(len(v) for k, v in data["runs"].items() if k.startswith("flow")),
             }
             if rows == FIXED_ROWS:
                 out["fixed"] = entry
@@ -279,10 +296,12 @@ def bench_etl(template: Path, work: Path, repeats: int, sizes, batch_size, cache
                 out["batch_size"] = data["batch_size"]
                 out["sizes"][str(rows)] = entry
             if "cache_parts" in data:
-                out["cache_parts"] = {**data["cache_parts"], "rows_in_file": rows}
+                out.setdefault("cache_parts", {})[str(rows)] = data["cache_parts"]
             plain_s, flow_s = median(data["runs"]["plain"]), median(data["runs"]["flow"])
-            say(f"  {rows} rows: plain {plain_s:.2f} s, flow {flow_s:.2f} s, "
-                f"ratio {flow_s / plain_s:.2f}, 503 retries {entry['retried_503']}")  # fmt: skip
+            say(
+                f"  {rows} rows: plain {plain_s:.2f} s, flow {flow_s:.2f} s, "
+                f"ratio {flow_s / plain_s:.2f}, 503 retries {entry['retried_503']}"
+            )
     return out
 
 
@@ -332,12 +351,15 @@ def etl_analysis(etl: dict) -> dict:
                 marginal, fixed = common.least_squares(sizes, [per[n][f"{kind}_s"] for n in sizes])
                 result[kind].update(fixed_s=fixed, marginal_us_row=marginal * 1e6)
         steps = []
-        for a, b in zip(sizes, sizes[1:]):
-            steps.append({
-                "from": a, "to": b,
-                "plain_us_row": (per[b]["plain_s"] - per[a]["plain_s"]) / (b - a) * 1e6,
-                "flow_us_row": (per[b]["flow_s"] - per[a]["flow_s"]) / (b - a) * 1e6,
-            })  # fmt: skip
+        for a, b in zip(sizes, sizes[1:], strict=False):
+            steps.append(
+                {
+                    "from": a,
+                    "to": b,
+                    "plain_us_row": (per[b]["plain_s"] - per[a]["plain_s"]) / (b - a) * 1e6,
+                    "flow_us_row": (per[b]["flow_s"] - per[a]["flow_s"]) / (b - a) * 1e6,
+                }
+            )
         result["steps"] = steps
         if "variable" in result:
             change = result["variable"]["relative_change"]
@@ -358,11 +380,16 @@ def bench_sweep(template: Path, work: Path, repeats: int, rows: int, batch_sizes
             runs = data["runs"]
             plain_s, flow_s = median(runs["plain"]), median(runs["flow"])
             out["batch_sizes"][str(size)] = {
-                "runs": runs, "plain_s": plain_s, "flow_s": flow_s, "ratio": flow_s / plain_s,
+                "runs": runs,
+                "plain_s": plain_s,
+                "flow_s": flow_s,
+                "ratio": flow_s / plain_s,
                 "task_runs": 3 * -(-rows // size),
-            }  # fmt: skip
-            say(f"  batch {size}: plain {plain_s:.2f} s, flow {flow_s:.2f} s, "
-                f"ratio {flow_s / plain_s:.2f}")  # fmt: skip
+            }
+            say(
+                f"  batch {size}: plain {plain_s:.2f} s, flow {flow_s:.2f} s, "
+                f"ratio {flow_s / plain_s:.2f}"
+            )
     sizes = sorted(int(k) for k in out["batch_sizes"])
     # flow time = a + b * (mapped task runs): b is the cost of one more task run
     runs_per = [out["batch_sizes"][str(s)]["task_runs"] for s in sizes]
@@ -399,78 +426,151 @@ def rows_of_table(results: dict) -> list[list[str]]:
         t = {k: median(v) for k, v in render["times"].items()}
         sp = max(spread(v) for v in render["times"].values())
         ratio = t["template"] / t["minimal"]
-        table.append(["1 render: cookiecutter --no-input (this template)", f"{t['template']:.2f} s",
-                      f"one-file template {t['minimal']:.2f} s", f"{ratio:.2f}x",
-                      f"<= {TARGET_RATIO}x", mark(ratio <= TARGET_RATIO), f"{sp:.2f}"])  # fmt: skip
+        table.append(
+            [
+                "1 render: cookiecutter --no-input (this template)",
+                f"{t['template']:.2f} s",
+                f"one-file template {t['minimal']:.2f} s",
+                f"{ratio:.2f}x",
+                f"<= {TARGET_RATIO}x",
+                mark(ratio <= TARGET_RATIO),
+                f"{sp:.2f}",
+            ]
+        )
         ratio = t["template"] / t["prefect_init"]
-        table.append(["1 render vs prefect init --recipe git", f"{t['template']:.2f} s",
-                      f"prefect init {t['prefect_init']:.2f} s", f"{ratio:.2f}x", "< 1x",
-                      mark(ratio < 1), f"{sp:.2f}"])  # fmt: skip
+        table.append(
+            [
+                "1 render vs prefect init --recipe git",
+                f"{t['template']:.2f} s",
+                f"prefect init {t['prefect_init']:.2f} s",
+                f"{ratio:.2f}x",
+                "< 1x",
+                mark(ratio < 1),
+                f"{sp:.2f}",
+            ]
+        )
     suite = results.get("suite")
     if suite:
         t = {k: median(v) for k, v in suite["times"].items()}
         sp = max(spread(v) for v in suite["times"].values())
         ratio = t["suite"] / t["floor"]
-        table.append(["2 rendered test suite: pytest", f"{t['suite']:.1f} s",
-                      f"import + harness {t['floor']:.1f} s", f"{ratio:.2f}x",
-                      f"<= {TARGET_RATIO}x", mark(ratio <= TARGET_RATIO), f"{sp:.2f}"])  # fmt: skip
+        table.append(
+            [
+                "2 rendered test suite: pytest",
+                f"{t['suite']:.1f} s",
+                f"import + harness {t['floor']:.1f} s",
+                f"{ratio:.2f}x",
+                f"<= {TARGET_RATIO}x",
+                mark(ratio <= TARGET_RATIO),
+                f"{sp:.2f}",
+            ]
+        )
     etl = results.get("etl")
     if etl:
         analysis = etl_analysis(etl)
         for n, p in analysis["per_size"].items():
-            table.append([f"3 ETL flow, {n:,} rows (batch {etl['batch_size']:,})",
-                          f"{p['flow_s']:.2f} s", f"plain Python {p['plain_s']:.2f} s",
-                          f"{p['ratio']:.2f}x", f"<= {TARGET_RATIO}x",
-                          mark(p["ratio"] <= TARGET_RATIO),
-                          f"{max(p['spread_plain'], p['spread_flow']):.2f}"])  # fmt: skip
+            table.append(
+                [
+                    f"3 ETL flow, {n:,} rows (batch {etl['batch_size']:,})",
+                    f"{p['flow_s']:.2f} s",
+                    f"plain Python {p['plain_s']:.2f} s",
+                    f"{p['ratio']:.2f}x",
+                    f"<= {TARGET_RATIO}x",
+                    mark(p["ratio"] <= TARGET_RATIO),
+                    f"{max(p['spread_plain'], p['spread_flow']):.2f}",
+                ]
+            )
         if "fixed" in etl:
             runs = etl["fixed"]["runs"]
             fixed = median(runs["flow"]) - median(runs["plain"])
-            table.append([f"3 ETL fixed cost per flow run ({FIXED_ROWS:,} rows)",
-                          f"{median(runs['flow']):.2f} s", f"plain Python {median(runs['plain']):.2f} s",
-                          f"+{fixed:.2f} s", "(context)", "", f"{spread(runs['flow']):.2f}"])  # fmt: skip
+            table.append(
+                [
+                    f"3 ETL fixed cost per flow run ({FIXED_ROWS:,} rows)",
+                    f"{median(runs['flow']):.2f} s",
+                    f"plain Python {median(runs['plain']):.2f} s",
+                    f"+{fixed:.2f} s",
+                    "(context)",
+                    "",
+                    f"{spread(runs['flow']):.2f}",
+                ]
+            )
             if "flow-nosubflow" in runs:
                 saved = median(runs["flow"]) - median(runs["flow-nosubflow"])
-                table.append(["3 ETL ... of which the reconcile subflow",
-                              f"{saved:+.2f} s", f"flow without it {median(runs['flow-nosubflow']):.2f} s",
-                              "", "(context)", "", f"{spread(runs['flow-nosubflow']):.2f}"])  # fmt: skip
+                table.append(
+                    [
+                        "3 ETL ... of which the reconcile subflow",
+                        f"{saved:+.2f} s",
+                        f"flow without it {median(runs['flow-nosubflow']):.2f} s",
+                        "",
+                        "(context)",
+                        "",
+                        f"{spread(runs['flow-nosubflow']):.2f}",
+                    ]
+                )
         if "variable" in analysis:
             v, p = analysis["variable"], analysis["plain"]
             per = analysis["per_size"].values()
-            table.append(["3 ETL per-row cost flat as rows grow",
-                          "flow us/row " + ", ".join(f"{x['flow_us_row']:.1f}" for x in per)
-                          + "; without fixed " + ", ".join(f"{x['variable_us_row']:.1f}" for x in per),
-                          "plain us/row " + ", ".join(f"{x['plain_us_row']:.1f}" for x in per),
-                          f"{v['relative_change']:+.0%} (plain {p['relative_change']:+.0%})",
-                          f"<= {analysis['flat_allowed']:+.0%}", mark(analysis["flat"]), ""])  # fmt: skip
+            table.append(
+                [
+                    "3 ETL per-row cost flat as rows grow",
+                    "flow us/row "
+                    + ", ".join(f"{x['flow_us_row']:.1f}" for x in per)
+                    + "; without fixed "
+                    + ", ".join(f"{x['variable_us_row']:.1f}" for x in per),
+                    "plain us/row " + ", ".join(f"{x['plain_us_row']:.1f}" for x in per),
+                    f"{v['relative_change']:+.0%} (plain {p['relative_change']:+.0%})",
+                    f"<= {analysis['flat_allowed']:+.0%}",
+                    mark(analysis["flat"]),
+                    "",
+                ]
+            )
     context = results.get("context")
     if context:
         tree = context["tree_bytes"]
-        for label, key in (("4 Docker build context (.dockerignore)", "docker_context_bytes"),
-                           ("4 Prefect upload set (.prefectignore)", "prefect_upload_bytes")):  # fmt: skip
+        for label, key in (
+            ("4 Docker build context (.dockerignore)", "docker_context_bytes"),
+            ("4 Prefect upload set (.prefectignore)", "prefect_upload_bytes"),
+        ):
             share = context[key] / tree
-            table.append([label, f"{context[key] / 1e3:.1f} kB",
-                          f"tree {tree / 1e6:.1f} MB", f"{share:.3%}", "< 1%",
-                          mark(share < CONTEXT_SHARE), ""])  # fmt: skip
+            table.append(
+                [
+                    label,
+                    f"{context[key] / 1e3:.1f} kB",
+                    f"tree {tree / 1e6:.1f} MB",
+                    f"{share:.3%}",
+                    "< 1%",
+                    mark(share < CONTEXT_SHARE),
+                    "",
+                ]
+            )
         layer = context["layers"]["etl/flows/example_etl.py"]
         first = layer["first"]
         total = len(context["instructions"])
-        ok = bool(context["layer_order_ok"]) and first is not None and first > (
-            context["layer_indices"]["install_deps"] or 0
+        ok = (
+            bool(context["layer_order_ok"])
+            and first is not None
+            and first > (context["layer_indices"]["install_deps"] or 0)
         )
-        table.append(["4 code change rebuilds only after deps",
-                      f"example_etl.py -> from #{(first or 0) + 1} of {total}",
-                      f"deps installed at #{(context['layer_indices']['install_deps'] or 0) + 1}",
-                      "", "after install", mark(ok), ""])  # fmt: skip
+        table.append(
+            [
+                "4 code change rebuilds only after deps",
+                f"example_etl.py -> from #{(first or 0) + 1} of {total}",
+                f"deps installed at #{(context['layer_indices']['install_deps'] or 0) + 1}",
+                "",
+                "after install",
+                mark(ok),
+                "",
+            ]
+        )
     return table
 
 
 def format_table(table: list[list[str]]) -> str:
     header = ["target", "measured", "baseline", "ratio", "goal", "met", "spread"]
     widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in table]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table]
     return "\n".join(lines)
 
 
@@ -513,8 +613,13 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": common.machine(),
         "revision": common.git_revision(),
-        "settings": {"repeats": repeats, "suite_repeats": suite_repeats, "sizes": list(sizes),
-                     "full": full, "template": str(args.template)},  # fmt: skip
+        "settings": {
+            "repeats": repeats,
+            "suite_repeats": suite_repeats,
+            "sizes": list(sizes),
+            "full": full,
+            "template": str(args.template),
+        },
         "load_average": {"start": common.load_average()},
         "section_seconds": {},
     }
@@ -539,8 +644,14 @@ def main(argv: list[str] | None = None) -> int:
                 elif name == "suite":
                     results["suite"] = bench_suite(args.template, work, suite_repeats)
                 elif name == "etl":
-                    results["etl"] = bench_etl(args.template, work, repeats, sizes,
-                                               args.batch_size, sorted(sizes)[len(sizes) // 2])  # fmt: skip
+                    results["etl"] = bench_etl(
+                        args.template,
+                        work,
+                        repeats,
+                        sizes,
+                        args.batch_size,
+                        sorted(sizes)[len(sizes) // 2 :],  # parts timed apart at these
+                    )
                 elif name == "context":
                     results["context"] = bench_context(args.template, work, args.venv_mb)
                 results["section_seconds"][name] = time.perf_counter() - t0
@@ -558,9 +669,11 @@ def main(argv: list[str] | None = None) -> int:
         print(sweep_table(results["sweep"]))
     else:
         print(format_table(rows_of_table(results)))
-    print(f"\ntotal {results['total_seconds']:.0f} s; load average "
-          f"{results['load_average']['start']:.2f} -> {results['load_average']['end']:.2f} "
-          f"on {results['machine']['nproc']} cores; figures in benchmarks/results/{name}")  # fmt: skip
+    print(
+        f"\ntotal {results['total_seconds']:.0f} s; load average "
+        f"{results['load_average']['start']:.2f} -> {results['load_average']['end']:.2f} "
+        f"on {results['machine']['nproc']} cores; figures in benchmarks/results/{name}"
+    )
 
     if not args.no_docs and (full or args.sweep):
         from report import write_doc
