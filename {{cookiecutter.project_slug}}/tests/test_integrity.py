@@ -95,7 +95,7 @@ def test_drifted_ignore_file_is_reported(project_copy):
 
 
 def test_leftover_template_text_is_reported(project_copy):
-    leftover = "{" * 2 + " cookiecutter.project_slug }}"  # split so this file has none
+    leftover = "{" * 2 + " cookiecutter" + ".project_slug }}"  # split so this file has none
     (project_copy / "etl" / "extra.py").write_text(f"NAME = '{leftover}'\n")
     problems = checks.leftover_problems(project_copy)
     assert any("etl/extra.py:1" in problem for problem in problems), problems
