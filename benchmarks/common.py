@@ -97,8 +97,24 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def prefect_server(home: Path, timeout: float = 180) -> Iterator[dict]:
-    """`prefect server start` on a free loopback port with its own home and SQLite file.
+def fresh_postgres(url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server `url` points at (dropped after):
+    the tests' own helper, so the benchmark's server starts as theirs does."""
+    sys.path.insert(0, str(REPO))
+    try:
+        from tests.prefect_server import fresh_postgres_database
+    finally:
+        sys.path.pop(0)
+    with fresh_postgres_database(url) as database:
+        yield database.url
+
+
+@contextlib.contextmanager
+def prefect_server(
+    home: Path, database_url: str | None = None, timeout: float = 180
+) -> Iterator[dict]:
+    """`prefect server start` on a free loopback port with its own home; its database is
+    `database_url` (PostgreSQL) or, by default, a SQLite file in `home`.
 
     Yields {"api_url", "startup_s", "retried"}: `retried()` counts the requests the server
     has answered with 503 so far. The server (its own process group) is stopped on exit.
@@ -107,7 +123,8 @@ def prefect_server(home: Path, timeout: float = 180) -> Iterator[dict]:
     home.mkdir(parents=True, exist_ok=True)
     env = clean_env(
         PREFECT_HOME=str(home),
-        PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        PREFECT_SERVER_DATABASE_CONNECTION_URL=database_url
+        or f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         # Log each request answered with 503 (and retried by the client), so they can be counted.
         PREFECT_API_LOG_RETRYABLE_ERRORS="true",
     )

@@ -4,7 +4,7 @@ Run by `benchmarks/run.py` with the rendered project as the working directory an
 PREFECT_API_URL pointing at a server that is already up. Prints one JSON object.
 
     python etl_driver.py --csv orders.csv --workdir DIR [--repeats 5] [--batch-size N]
-        [--variants plain,flow,flow-nosubflow,flow-nocache,cache-parts] [--gc-off]
+        [--variants plain,flow,flow-subflow,flow-noheartbeat,flow-nocache,cache-parts] [--gc-off]
 
 Both sides do the same work on the same file: read the CSV, validate each row, drop
 duplicates, transform, upsert in batches of `batch_size` rows (one transaction each),
@@ -20,9 +20,13 @@ plain, ...) so drift in machine load hits both sides alike.
 Extra variants, to take the flow apart:
 - `flow-nocache`: the same flow with the transform task's cache policy off (no input
   hashing, no result persisted): its difference to `flow` is what the cache costs.
-- `flow-nosubflow`: the same flow with its `reconcile` subflow called as a plain function
-  (its two count tasks then run in the parent flow): its difference to `flow` is what the
-  subflow costs.
+- `flow-subflow`: the same flow with its `reconcile` task turned into a subflow (the same
+  function under `@flow`): its difference to `flow` is what one subflow call costs.
+- `flow-noheartbeat`: the same flow with Prefect's flow-run heartbeat off (diagnostic
+  only: a deployed run needs heartbeats to be detected as crashed). The heartbeat thread
+  sleeps in one-second steps and the engine joins it when the run ends, so every run
+  takes a whole number of seconds, plus the time after the join: the difference to `flow`
+  is what that rounding up costs.
 - `cache-parts`: no flow; times per-row costs Prefect adds, each on its own: hashing the
   transform task's inputs (the INPUTS cache policy), persisting its results, and result
   tracking (registering every element of extract's and transform's returned lists).
@@ -206,14 +210,23 @@ def main() -> int:
                 seconds, summary = _timed(lambda: plain(source, fresh_db("plain")))
             elif variant == "flow":
                 seconds, summary = _timed(lambda: run_flow(source, fresh_db("flow")))
-            elif variant == "flow-nosubflow":
+            elif variant == "flow-subflow":
+                from prefect import flow as as_flow
+
                 flows_module = sys.modules[example_etl.fn.__module__]
                 original = flows_module.reconcile
-                flows_module.reconcile = original.fn  # the same checks, in the parent flow
+                flows_module.reconcile = as_flow(name="reconcile")(original.fn)
                 try:
-                    seconds, summary = _timed(lambda: run_flow(source, fresh_db("nosub")))
+                    seconds, summary = _timed(lambda: run_flow(source, fresh_db("subflow")))
                 finally:
                     flows_module.reconcile = original
+            elif variant == "flow-noheartbeat":
+                import prefect.settings
+
+                with prefect.settings.temporary_settings(
+                    updates={prefect.settings.PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+                ):
+                    seconds, summary = _timed(lambda: run_flow(source, fresh_db("nohb")))
             elif variant == "flow-nocache":
                 original, flows_module = nocache_flow()
                 try:

@@ -190,6 +190,20 @@ def write_doc(path: Path, results_dir: Path) -> None:
                 ],
             ),
             "",
+            *(
+                [
+                    "Runs with failing tests (timed all the same; the suite's own tests, "
+                    "not the benchmark): "
+                    + "; ".join(
+                        f"run {f['run']}: " + ", ".join(f"`{t}`" for t in f["failed"])
+                        for f in suite["failures"]
+                    )
+                    + ".",
+                    "",
+                ]
+                if suite.get("failures")
+                else []
+            ),
             "Per test file (median seconds, from pytest's JUnit report: setup, call and "
             "teardown; the file that first uses the harness carries its start):",
             "",
@@ -240,20 +254,33 @@ def write_doc(path: Path, results_dir: Path) -> None:
                     f"{spread(runs['plain']):.2f} / {spread(runs['flow']):.2f}",
                 ]
             )
-        subflow_share = ". "
-        if "fixed" in etl and "flow-nosubflow" in etl["fixed"]["runs"]:
-            runs = etl["fixed"]["runs"]
-            saved = median(runs["flow"]) - median(runs["flow-nosubflow"])
-            subflow_share = (
-                f" (the `reconcile` subflow's share: {saved:.2f} s of it, measured by the same "
-                "flow calling `reconcile` as a plain function; those runs are in the 503 count "
-                "too). "
-            )
+        fixed_notes = []
+        for key, backend in (("fixed", etl.get("backend", "sqlite")), ("fixed_sqlite", "sqlite")):
+            runs = etl.get(key, {}).get("runs", {})
+            if not runs:
+                continue
+            parts = [f"on {backend}, {median(runs['flow']) - median(runs['plain']):.2f} s"]
+            if "flow-noheartbeat" in runs:
+                parts.append(
+                    f"{median(runs['flow']) - median(runs['flow-noheartbeat']):.2f} s of it "
+                    "the heartbeat stop (the same flow with heartbeats off)"
+                )
+            if "flow-subflow" in runs:
+                parts.append(
+                    f"a subflow call would add "
+                    f"{median(runs['flow-subflow']) - median(runs['flow']):.2f} s (the same "
+                    "flow with its `reconcile` task made a subflow)"
+                )
+            if backend == "sqlite":
+                parts.append(f"{etl[key]['retried_503']} requests answered 503 and retried")
+            fixed_notes.append("; ".join(parts))
+        subflow_share = (" (" + ". ".join(fixed_notes) + "). ") if fixed_notes else ". "
         out += [
             "## 3. Orchestration overhead of the example ETL flow",
             "",
             f"The `example_etl` flow with batches of {etl['batch_size']:,} rows, on a local "
-            "`prefect server` (SQLite, loopback; started first, its "
+            f"`prefect server` ({'PostgreSQL' if etl.get('backend') == 'postgres' else 'SQLite'}, "
+            "loopback; started first, its "
             f"{etl['server_startup_s']:.0f} s startup not counted), against the same steps "
             "called as plain Python in the same process: `read_rows`, `check_rows` per "
             "batch, `split_duplicates`, `to_record`, `create_schema`, `upsert_orders` per "
@@ -280,9 +307,11 @@ def write_doc(path: Path, results_dir: Path) -> None:
             "",
             "The 1,000-row line is almost all fixed cost: what any run of this flow pays"
             + subflow_share
-            + "`503 retries` counts the API requests the server answered with 503 (SQLite "
+            + "`503 retries` counts the API requests the server answered with 503 (database "
             "busy) during that size's flow runs, warm-up included; the client waits about "
-            "two seconds before each retry.",
+            "two seconds before each retry. A SQLite server answers 503 when its own "
+            "writers (recording the task runs' events) hold the database; PostgreSQL, what "
+            "the rendered `docker-compose.yml` runs, does not.",
             "",
         ]
         if "flow" in a:
@@ -516,25 +545,31 @@ def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "",
         "- A fixed part per flow run, whatever the size"
         + (f" ({fixed:.1f} s here)" if fixed is not None else "")
-        + ": creating the flow run and the `reconcile` subflow, about ten single task runs, "
-        "the flow-run heartbeat threads (Prefect stops each one at the end of its run, which "
-        "takes up to a second because the thread sleeps in one-second steps), and on a "
-        "SQLite server, retried requests: when the server's own writers hold the database, "
-        "an API write gets `503` (database is locked) and the client waits about two "
-        "seconds before retrying (in one diagnostic run, 31 of 35 such requests created "
-        "the subflow's parent task run, right after the loads, when the server is busiest "
-        "recording their events). With PostgreSQL "
-        "behind the server the retries should go away; the rest stays. This part is what "
-        f"keeps small inputs far above 1.5x: at {sizes[0]:,} rows the plain steps take "
+        + ": creating the flow run and about ten single task runs, and above all the "
+        "flow-run heartbeat: in Prefect 3.8.8 every flow run starts a heartbeat thread "
+        "(on by default, one beat every 180 s; PrefectHQ/prefect#19641) that sleeps in "
+        "one-second steps, and the engine waits for it to stop when the "
+        "run ends, so a run lasts a whole number of seconds plus its last steps (the "
+        "diagnostic variant with heartbeats off takes a fraction of that). Heartbeats are "
+        "how a server notices a crashed run, so the template leaves them on. On a SQLite "
+        "server add retried requests (two seconds each). A subflow pays the same again: "
+        "its own flow run and heartbeat, which is why the example's audit is a task. "
+        "This part is what keeps small inputs far above 1.5x: at "
+        f"{sizes[0]:,} rows the plain steps take "
         f"{a['per_size'][sizes[0]]['plain_s']:.1f} s.",
         "- A part per mapped task run"
         + (f" ({per_task * 1e3:.0f} ms each, from the sweep below)" if per_task else "")
         + ": creating and finishing the run, its events, which the server has to record: "
         "the reason batches must be large.",
-        "- A part per row (measured apart above): the transform cache's hashing and "
-        "persisting, and Prefect's result tracking"
+        "- A part per row: the transform cache's hashing and persisting (measured apart "
+        "above), and the same work run on the task runner's threads beside Prefect's own "
+        "(event and log threads, the API client) under one interpreter lock.",
+        "- Not any more: after every task run Prefect records which run produced each "
+        "element of a returned list (result tracking), a few microseconds per row"
         + tracking_growth
-        + ", plus that same work slowed down inside the flow.",
+        + ". Extract and transform now return their rows as one `Batch` value "
+        "(`etl/utils/batch.py`); in a one-off comparison at 200,000 rows with tracking "
+        "switched off by hand the flow took 5.4 to 5.8 s instead of 7.3 to 8.7 s.",
         "- Not any more: Prefect walks every task argument looking for futures, twice per "
         "task run, element by element, and walks again into each upstream result it "
         "resolves. For batches of rows that walk cost several times the work itself: in a "
@@ -544,8 +579,13 @@ def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "the batch size. The flow now passes each batch wrapped in `opaque_data`, a "
         "pickle-safe subclass of Prefect's `opaque` annotation, so each task gets its batch "
         "without the walk; loads get their transform's final state the same way, so a "
-        "failed transform still fails only its own load. No batch size could fix that "
-        "cost: it was per row.",
+        "failed transform still fails only its own load (loads now start once every "
+        "transform has finished, where each used to start as its own transform finished; "
+        "wrapping the futures themselves would keep that, but Dask rebuilds a wrapped "
+        "future as a plain tuple). Without it, resolving each load's transform result "
+        "walked it too: at a million rows the flow took about 120 to 135 s instead of 40 "
+        "to 48 s in a one-off comparison. No batch size could fix that cost: it was per "
+        "row.",
         "",
         "### Choosing the batch size",
         "",
@@ -609,11 +649,4 @@ def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
                 "two workers at 50,000-row batches changed nothing).",
                 "",
             ]
-    out += [
-        "The `dev` deployment in `prefect.yaml` passes `batch_size: 1000`. On the shipped "
-        "201-row sample that makes one batch either way, so it costs nothing there; on real "
-        "data it would make hundreds of task runs per million rows. Dropping the parameter "
-        "(so the settings' default applies) is advised.",
-        "",
-    ]
     return out

@@ -35,16 +35,24 @@ from etl.tasks.load import count_rows, create_schema
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
-def task_runs(flow_run_id) -> dict[str, list]:
-    """The task runs of one flow run, by task name."""
+def task_runs(flow_run_id, name: str, count: int) -> list:
+    """The `count` task runs called `name` of one flow run, once the server has them all.
+
+    Task runs reach the server as events, recorded a moment after the flow returns, so
+    this polls until all of them are there in a final state.
+    """
+    deadline = time.monotonic() + 60
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    found: dict[str, list] = {}
-    for run in runs:
-        found.setdefault(run.name.rsplit("-", 1)[0], []).append(run)
-    return found
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_=name)),
+            )
+            found = [r for r in runs if r.name.rsplit("-", 1)[0] == name]
+            if len(found) >= count and all(r.state and r.state.is_final() for r in found):
+                return found
+            assert time.monotonic() < deadline, f"{len(found)} of {count} {name} runs recorded"
+            time.sleep(0.2)
 
 
 def deliver_after_first_failure(source, stop: threading.Event) -> None:
@@ -73,7 +81,7 @@ def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database):
         upstream.join()
 
     assert state.is_completed(), state.message
-    [extract_run] = task_runs(state.state_details.flow_run_id)["extract"]
+    [extract_run] = task_runs(state.state_details.flow_run_id, "extract", 1)
     assert extract_run.run_count >= 2  # failed, backed off, then read the file
     assert count_rows(database, "orders") == 196
     assert count_rows(database, "rejects") == 5
@@ -101,7 +109,7 @@ def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(datab
     assert len(loaded) == 196 - batch_size
     assert 1120 not in loaded
     # The clean-up task ran although a load failed (wait_for + allow_failure).
-    [cleanup] = task_runs(first.state_details.flow_run_id)["optimize_warehouse"]
+    [cleanup] = task_runs(first.state_details.flow_run_id, "optimize_warehouse", 1)
     assert cleanup.state.is_completed()
     with sqlite3.connect(database) as connection:
         connection.execute("DROP TRIGGER refuse")  # the disk has space again
@@ -111,7 +119,7 @@ def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(datab
     assert second.is_completed()
     assert count_rows(database, "orders") == 196
     # The pure transform step was not recomputed: its persisted results were reused.
-    transforms = task_runs(second.state_details.flow_run_id)["transform_batch"]
+    transforms = task_runs(second.state_details.flow_run_id, "transform_batch", 8)
     assert {run.state.name for run in transforms} == {"Cached"}
     with sqlite3.connect(database) as connection:
         ids = [row[0] for row in connection.execute("SELECT order_id FROM orders")]
@@ -137,41 +145,55 @@ example_etl(EtlParams(database=sys.argv[1], batch_size=10))
 """
 
 
+def stall_after_first_batch(database: str) -> None:
+    """Once one batch is committed, the next batch's first insert never finishes.
+
+    The trigger's query (a cross join of a thousand-row table with itself four times)
+    keeps that batch's transaction open, holding SQLite's write lock, so the other loads
+    wait on the lock: the process is killed with exactly one batch committed.
+    """
+    create_schema(database)
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE spin (n INTEGER)")
+        connection.executemany("INSERT INTO spin VALUES (?)", [(n,) for n in range(1000)])
+        connection.execute(
+            "CREATE TRIGGER stall BEFORE INSERT ON orders "
+            "WHEN (SELECT COUNT(*) FROM orders) >= 10 "
+            "BEGIN SELECT COUNT(*) FROM spin a, spin b, spin c, spin d; END"
+        )
+
+
 def committed_orders(database: str) -> int:
-    try:
-        with sqlite3.connect(database, timeout=0.1) as connection:
-            return connection.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
-    except sqlite3.OperationalError:  # no table yet, or a writer holds the lock
-        return 0
+    with sqlite3.connect(database, timeout=5) as connection:
+        return connection.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
 
 
 def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
     """Kill the flow's process while a batch is being written, then run it again."""
+    stall_after_first_batch(database)
     project = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(project)}
     process = subprocess.Popen(
         [sys.executable, "-c", RUN_IN_SUBPROCESS, database], cwd=project, env=env
     )
-    lock = None
     try:
         deadline = time.monotonic() + 120
         while committed_orders(database) == 0:  # wait for the first committed batch
             assert process.poll() is None, "the flow ended before loading anything"
             assert time.monotonic() < deadline, "no batch was committed in time"
             time.sleep(0.05)
-        # Hold the write lock: the next batches block mid-load, and then the process dies.
-        lock = sqlite3.connect(database, timeout=30, isolation_level=None)
-        lock.execute("BEGIN EXCLUSIVE")
-        time.sleep(1.0)
+        time.sleep(0.5)  # the next batch is now stalled mid-insert, holding the write lock
+        assert process.poll() is None, "the flow ended instead of stalling mid-load"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-        if lock is not None:
-            lock.execute("ROLLBACK")
-            lock.close()
-    assert 0 < count_rows(database, "orders") < 196  # whole batches only, the rest lost
+    # Exactly one whole batch survived; the one being written was rolled back.
+    assert committed_orders(database) == 10
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TRIGGER stall")
+        connection.execute("DROP TABLE spin")
 
     rerun = example_etl(EtlParams(database=database, batch_size=10), return_state=True)
 
@@ -179,5 +201,5 @@ def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
     with sqlite3.connect(database) as connection:
         ids = [row[0] for row in connection.execute("SELECT order_id FROM orders")]
     assert len(ids) == len(set(ids)) == 196
-    transforms = task_runs(rerun.state_details.flow_run_id)["transform_batch"]
-    assert "Cached" in {run.state.name for run in transforms}  # finished work was reused
+    transforms = task_runs(rerun.state_details.flow_run_id, "transform_batch", 20)
+    assert {run.state.name for run in transforms} == {"Cached"}  # no transform was redone

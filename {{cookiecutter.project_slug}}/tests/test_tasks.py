@@ -12,6 +12,7 @@ from etl.tasks.extract import extract, read_rows
 from etl.tasks.load import count_rows, create_schema, upsert_orders, upsert_rejects
 from etl.tasks.transform import to_record, transform_batch
 from etl.tasks.validate import check_rows, split_duplicates
+from etl.utils.batch import Batch
 
 GOOD = {
     "order_id": "7",
@@ -37,7 +38,7 @@ def test_extract_reads_a_csv_path(tmp_path):
         writer = csv.DictWriter(handle, fieldnames=[k for k in GOOD if k != "_line"])
         writer.writeheader()
         writer.writerow({k: v for k, v in GOOD.items() if k != "_line"})
-    assert extract.fn(str(path)) == [GOOD]
+    assert extract.fn(str(path)) == Batch([GOOD])
 
 
 def test_extract_names_a_missing_source():
@@ -98,7 +99,7 @@ def test_transform_is_exact_in_cents():
     assert record["total_cents"] == 5997
     assert record["country"] == "DE"
     assert record["order_month"] == "2026-03"
-    assert transform_batch.fn([order]) == [record]
+    assert transform_batch.fn([order]) == Batch([record])
 
 
 def test_batched_covers_every_item_once():

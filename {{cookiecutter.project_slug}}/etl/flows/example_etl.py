@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from etl.hooks.notify import notify_failure
 from etl.tasks.extract import SAMPLE_SOURCE, extract
 from etl.tasks.load import (
-    count_table,
     load_batch,
     load_rejects,
     optimize_warehouse,
     prepare_warehouse,
+    reconcile,
 )
 from etl.tasks.transform import transform_batch
 from etl.tasks.validate import split_duplicates, validate_batch
@@ -76,17 +76,6 @@ def batched(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-@flow(name="reconcile")
-def reconcile(database: str, read: int, loaded: int, rejected: int) -> dict:
-    """Audit a run as its own subflow: every row read is either loaded or rejected."""
-    if read != loaded + rejected:
-        raise ValueError(f"row counts do not add up: read {read} != {loaded} + {rejected}")
-    return {
-        "orders_in_table": count_table(database, "orders"),
-        "rejects_in_table": count_table(database, "rejects"),
-    }
-
-
 @flow(
     name="example-etl",
     flow_run_name=run_name,
@@ -101,7 +90,7 @@ def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
     batch_size = params.batch_size or settings.batch_size
 
     rows = extract(params.source)
-    checked = validate_batch.map(opaque_data(list(batched(rows, batch_size)))).result()
+    checked = validate_batch.map(opaque_data(list(batched(rows.rows, batch_size)))).result()
     unique = split_duplicates([order for batch in checked for order in batch["valid"]])
     rejects = [r for batch in checked for r in batch["rejects"]] + unique["rejects"]
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from prefect import task
 from prefect.tasks import exponential_backoff
 
+from etl.utils.batch import Batch
+
 SAMPLE_SOURCE = "sample"
 """The name of the CSV shipped inside the package, so the example runs anywhere."""
 
@@ -43,8 +45,8 @@ def read_rows(source: str) -> list[dict[str, str]]:
     retry_delay_seconds=exponential_backoff(backoff_factor=2),
     retry_jitter_factor=0.5,
 )
-def extract(source: str) -> list[dict[str, str]]:
+def extract(source: str) -> Batch:
     """Read the source (I/O: retried with exponential backoff)."""
     rows = read_rows(source)
     print(f"extracted {len(rows)} rows from {source}")
-    return rows
+    return Batch(rows)

@@ -17,6 +17,8 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import INPUTS, CacheKeyFnPolicy
 
+from etl.utils.batch import Batch
+
 MODULE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
@@ -46,6 +48,6 @@ def to_record(order: dict) -> dict:
     cache_policy=INPUTS + CacheKeyFnPolicy(cache_key_fn=module_source),
     cache_expiration=timedelta(days=1),
 )
-def transform_batch(orders: list[dict]) -> list[dict]:
+def transform_batch(orders: list[dict]) -> Batch:
     """Transform one batch of valid orders (pure: cached, never retried)."""
-    return [to_record(order) for order in orders]
+    return Batch([to_record(order) for order in orders])

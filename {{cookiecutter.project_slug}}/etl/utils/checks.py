@@ -17,6 +17,7 @@ installed. `deep_problems` imports Prefect to validate with Prefect's own models
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -57,13 +58,19 @@ SCHEMAS = {  # file -> check-jsonschema's built-in schema for it (`--tools`)
 }
 
 
-def text_files(root: Path) -> Iterable[Path]:
-    """Every text file of the project that a template could have rendered."""
-    for path in sorted(root.rglob("*")):
-        if any(part in SKIP_DIRS for part in path.relative_to(root).parts):
-            continue
-        if path.is_file() and (path.suffix in TEXT_SUFFIXES or path.name in TEXT_NAMES):
-            yield path
+def text_files(root: Path) -> list[Path]:
+    """Every text file of the project that a template could have rendered.
+
+    Skipped folders (a virtual environment, caches) are never entered, so the checks
+    stay fast in a working checkout."""
+    found = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = [name for name in folders if name not in SKIP_DIRS]
+        for name in files:
+            path = Path(folder, name)
+            if path.suffix in TEXT_SUFFIXES or name in TEXT_NAMES:
+                found.append(path)
+    return sorted(found)
 
 
 def leftover_problems(root: Path) -> list[str]:
