@@ -17,10 +17,18 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
-    """A temporary Prefect server and database, shared by every flow test."""
+    """A temporary Prefect server and database, shared by every flow test.
+
+    Flow-run heartbeats are off here: they tell a server that a deployed run is still
+    alive, and every flow run waits up to a second for its heartbeat thread to stop.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
         yield
 
 
