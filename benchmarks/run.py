@@ -415,11 +415,21 @@ def etl_analysis(etl: dict) -> dict:
     return result
 
 
-def bench_sweep(template: Path, work: Path, repeats: int, rows: int, batch_sizes) -> dict:
+def bench_sweep(
+    template: Path, work: Path, repeats: int, rows: int, batch_sizes, postgres_url: str | None
+) -> dict:
     project = common.render_default(template, work / "sweep-project", work / "cc-sweep")
     csv = csv_for(work, rows)
-    out: dict = {"rows": rows, "batch_sizes": {}}
-    with common.prefect_server(work / "server-home") as server:
+    out: dict = {
+        "rows": rows,
+        "batch_sizes": {},
+        "backend": "postgres" if postgres_url else "sqlite",
+    }
+    with contextlib.ExitStack() as stack:
+        database_url = (
+            stack.enter_context(common.fresh_postgres(postgres_url)) if postgres_url else None
+        )
+        server = stack.enter_context(common.prefect_server(work / "server-home", database_url))
         out["server_startup_s"] = server["startup_s"]
         for size in batch_sizes:
             data = run_driver(project, work, server, csv, repeats, "plain,flow", size)
@@ -707,7 +717,9 @@ def main(argv: list[str] | None = None) -> int:
             say(f"sweep: {args.sweep_rows} rows, batch sizes {args.sweep_batches}")
             batches = [int(b) for b in args.sweep_batches.split(",")]
             t0 = time.perf_counter()
-            results["sweep"] = bench_sweep(args.template, work, repeats, args.sweep_rows, batches)
+            results["sweep"] = bench_sweep(
+                args.template, work, repeats, args.sweep_rows, batches, postgres_url(args.server_db)
+            )
             results["section_seconds"]["sweep"] = time.perf_counter() - t0
         else:
             sections = args.only.split(",")
