@@ -531,10 +531,14 @@ def write_doc(path: Path, results_dir: Path) -> None:
         "```bash",
         "uv run python benchmarks/run.py                 # everything; writes this page",
         "uv run python benchmarks/run.py --quick         # fewer runs, smaller sizes",
-        "uv run python benchmarks/run.py --only etl      # a section: render, suite, etl, context",
+        "uv run python benchmarks/run.py --only etl      # one section (to quick.json)",
         "uv run python benchmarks/run.py --sweep         # the flow over a range of batch sizes",
         "```",
         "",
+        "The ETL section and the sweep run their server on PostgreSQL when "
+        "`TEMPLATE_TEST_POSTGRES_URL` is set (`postgresql+asyncpg://user:password@host:port/db`, "
+        "a user that may create databases; `.ci/run` sets one up), else on SQLite; "
+        "`--server-db sqlite|postgres` chooses. "
         "Raw figures are kept in `benchmarks/results/` (`latest.json`, `sweep.json`). The "
         "benchmarks are not tests: nothing fails when a figure misses its goal.",
         "",
@@ -661,10 +665,10 @@ def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
             out += [
                 f"One more mapped task run costs {per_task * 1e3:.0f} ms (least squares of "
                 "flow time over the number of mapped task runs). Flow times move in steps of "
-                "about a second (heartbeat stops, two-second retries), which blurs the middle "
-                "of the range; a single batch per step was faster than its fewer task runs "
-                "explain, for a reason not isolated here (limiting the thread pool to one or "
-                "two workers at 50,000-row batches changed nothing).",
+                "about a second (the heartbeat stop), which blurs the middle of the range; a "
+                "single batch per step was faster than its fewer task runs explain, for a "
+                "reason not isolated here (in an earlier sweep, limiting the thread pool to "
+                "one or two workers at 50,000-row batches changed nothing).",
                 "",
             ]
     return out

@@ -689,7 +689,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.sizes
         else (QUICK_SIZES if args.quick else FULL_SIZES)
     )
-    full = not args.quick and repeats >= 5 and suite_repeats >= 5 and sizes == FULL_SIZES
+    full = (
+        not args.quick
+        and repeats >= 5
+        and suite_repeats >= 5
+        and sizes == FULL_SIZES
+        and set(args.only.split(",")) >= {"render", "suite", "etl", "context"}
+    )  # only a full run replaces latest.json and the docs page
     command = "uv run python benchmarks/run.py" + (
         " " + " ".join(argv if argv is not None else sys.argv[1:])
         if (argv if argv is not None else sys.argv[1:])
