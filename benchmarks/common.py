@@ -7,14 +7,11 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -90,83 +87,44 @@ def interleaved(
 # --- a local Prefect server -----------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _test_servers():
+    """The template tests' own server harness (`tests/prefect_server.py`), so the benchmark's
+    server starts, is checked and is stopped exactly as theirs is."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from tests import prefect_server as servers
+
+    return servers
 
 
 @contextlib.contextmanager
-def fresh_postgres(url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on the server `url` points at (dropped after):
-    the tests' own helper, so the benchmark's server starts as theirs does."""
-    sys.path.insert(0, str(REPO))
-    try:
-        from tests.prefect_server import fresh_postgres_database
-    finally:
-        sys.path.pop(0)
-    with fresh_postgres_database(url) as database:
-        yield database.url
-
-
-@contextlib.contextmanager
-def prefect_server(
-    home: Path, database_url: str | None = None, timeout: float = 180
-) -> Iterator[dict]:
-    """`prefect server start` on a free loopback port with its own home; its database is
-    `database_url` (PostgreSQL) or, by default, a SQLite file in `home`.
+def prefect_server(home: Path, postgres_url: str | None = None) -> Iterator[dict]:
+    """`prefect server start` on a free loopback port with its own home; its database is a
+    fresh one on the PostgreSQL server `postgres_url` points at (dropped after), or, by
+    default, a SQLite file in `home`.
 
     Yields {"api_url", "startup_s", "retried"}: `retried()` counts the requests the server
     has answered with 503 so far. The server (its own process group) is stopped on exit.
     """
-    port = free_port()
-    home.mkdir(parents=True, exist_ok=True)
-    env = clean_env(
-        PREFECT_HOME=str(home),
-        PREFECT_SERVER_DATABASE_CONNECTION_URL=database_url
-        or f"sqlite+aiosqlite:///{home / 'prefect.db'}",
-        # Log each request answered with 503 (and retried by the client), so they can be counted.
-        PREFECT_API_LOG_RETRYABLE_ERRORS="true",
-    )
-    log = (home / "server.log").open("w")
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: uvicorn runs as a child
-    )
-    api_url = f"http://127.0.0.1:{port}/api"
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"prefect server exited; see {home / 'server.log'}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{api_url}/health", timeout=2) as response,
-            ):
-                if response.status == 200:
-                    break
-            if time.perf_counter() - start > timeout:
-                raise RuntimeError(f"prefect server not healthy after {timeout} s")
-            time.sleep(0.25)
-
-        def retried() -> int:
-            text = (home / "server.log").read_text(errors="replace")
-            return text.count("Encountered retryable exception")
-
-        yield {"api_url": api_url, "startup_s": time.perf_counter() - start, "retried": retried}
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
+    servers = _test_servers()
+    with contextlib.ExitStack() as stack:
+        database_url = None
+        if postgres_url:
+            database_url = stack.enter_context(servers.fresh_postgres_database(postgres_url)).url
+        server = stack.enter_context(
+            servers.prefect_server(
+                home,
+                database_url,
+                timeout=180,
+                # Log each request answered with 503 (and retried by the client), to count them.
+                PREFECT_API_LOG_RETRYABLE_ERRORS="true",
+            )
+        )
+        yield {
+            "api_url": server.api_url,
+            "startup_s": server.startup_seconds,
+            "retried": lambda: server.output().count("Encountered retryable exception"),
+        }
 
 
 # --- rendering ------------------------------------------------------------------------

@@ -290,11 +290,12 @@ def fresh_postgres_database(url: str) -> Iterator[PostgresDatabase]:
 
 @contextmanager
 def prefect_server(
-    home: Path, database_url: str | None = None, timeout: float = 120
+    home: Path, database_url: str | None = None, timeout: float = 120, **settings: str
 ) -> Iterator[PrefectServer]:
     """Start a server, wait until `/api/health` answers, stop it after.
 
-    Its database is `database_url` (e.g. PostgreSQL) or, by default, SQLite in `home`.
+    Its database is `database_url` (e.g. PostgreSQL) or, by default, SQLite in `home`;
+    `settings` are extra PREFECT_* variables for the server process.
     """
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -307,6 +308,7 @@ def prefect_server(
         PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
         # Triggers and their actions (run a deployment on an event) are what report-prod uses.
         PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="true",
+        **settings,
     )
     log = home / "server.log"
     started = time.monotonic()
