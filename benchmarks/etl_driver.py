@@ -69,7 +69,7 @@ def main() -> int:
     sys.path.insert(0, os.getcwd())  # the rendered project's own `etl` package
     import logging
 
-    from etl.flows.example_etl import EtlParams, batched, example_etl
+    from etl.flows.example_etl import EtlParams, example_etl
     from etl.tasks import transform as transform_module
     from etl.tasks.extract import read_rows
     from etl.tasks.load import (
@@ -81,6 +81,7 @@ def main() -> int:
     )
     from etl.tasks.transform import to_record
     from etl.tasks.validate import check_rows, split_duplicates
+    from etl.utils.batch import batched
     from etl.utils.settings import get_settings
 
     # The flow's own log lines would go to stderr for every task run; keep them on the

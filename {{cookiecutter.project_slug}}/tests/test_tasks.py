@@ -7,12 +7,11 @@ import sqlite3
 
 import pytest
 
-from etl.flows.example_etl import batched
 from etl.tasks.extract import extract, read_rows
 from etl.tasks.load import count_rows, create_schema, upsert_orders, upsert_rejects
 from etl.tasks.transform import to_record, transform_batch
 from etl.tasks.validate import check_rows, split_duplicates
-from etl.utils.batch import Batch
+from etl.utils.batch import Batch, batched
 
 GOOD = {
     "order_id": "7",

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import allow_failure, flow, unmapped
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import opaque
 from pydantic import BaseModel, ConfigDict, Field
 
 from etl.hooks.notify import notify_failure
@@ -27,6 +25,7 @@ from etl.tasks.load import (
 )
 from etl.tasks.transform import transform_batch
 from etl.tasks.validate import split_duplicates, validate_batch
+from etl.utils.batch import batched, opaque_data
 from etl.utils.settings import get_settings
 
 
@@ -58,22 +57,6 @@ def run_name() -> str:
     source = params.source if isinstance(params, EtlParams) else params.get("source")
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     return f"example-etl-{source_label(source or SAMPLE_SOURCE)}-{today}"
-
-
-class opaque_data(opaque):
-    """A task argument that is plain data: Prefect hands it over as it is instead of walking
-    every row of it looking for futures, which costs more than the task's own work on the
-    row. Unlike `opaque`, it survives pickling (Prefect's annotations unpickle wrapped twice),
-    so Dask workers get their batch too."""
-
-    def __getnewargs__(self):
-        return (self.unwrap(),)
-
-
-def batched(items: list, size: int) -> Iterator[list]:
-    """Consecutive slices of `size` items (the last may be shorter)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @flow(

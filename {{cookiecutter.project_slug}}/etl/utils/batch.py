@@ -1,15 +1,19 @@
-"""`Batch`: the rows one task hands to the next, as a single value.
+"""How rows travel between tasks: cut with `batched`, in as `opaque_data`, out as a `Batch`.
 
-After every task run Prefect records which task produced each value it returned, so that
-passing the value on to another task links the two runs. For a returned list it records
-every element: a few microseconds per row, paid again by every task that returns rows
-(about 2 s per 200,000 rows in the template's benchmarks, more than the transform
-itself). A `Batch` is one value to that bookkeeping, whatever its size.
+Prefect walks every task argument looking for futures, element by element, unless it is
+wrapped (`opaque_data`); and after every task run it records which run produced each
+element of a returned list, so that passing one on links the two runs. For batches of rows
+each costs a few microseconds per row, more than the work itself (in the template's
+benchmarks, result tracking alone took about 2 s per 200,000 rows). Wrapped going in and
+returned as one `Batch`, a batch is one value to both, whatever its size.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from prefect.utilities.annotations import opaque
 
 
 @dataclass(frozen=True)
@@ -23,3 +27,19 @@ class Batch:
 
     def __iter__(self):
         return iter(self.rows)
+
+
+class opaque_data(opaque):
+    """A task argument that is plain data: Prefect hands it over as it is instead of walking
+    every row of it looking for futures, which costs more than the task's own work on the
+    row. Unlike `opaque`, it survives pickling (Prefect's annotations unpickle wrapped twice),
+    so Dask workers get their batch too."""
+
+    def __getnewargs__(self):
+        return (self.unwrap(),)
+
+
+def batched(items: list, size: int) -> Iterator[list]:
+    """Consecutive slices of `size` items (the last may be shorter)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
