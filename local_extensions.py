@@ -63,6 +63,17 @@ def python_string(value: object) -> str:
     return quote + body.replace(quote, "\\" + quote) + quote
 
 
+def work_pool_name(slug: object, pool_type: object) -> str:
+    """`<slug>-<pool type>`, the one work pool name every file uses.
+
+    The Prefect server refuses pool names that start with "prefect" (any case: "reserved
+    for internal use"), and many repositories are named `prefect-...`: those get `etl-` in
+    front, so every slug the pre-generation hook accepts gives a name the server accepts.
+    """
+    name = f"{_text(slug)}-{_text(pool_type)}"
+    return f"etl-{name}" if name.lower().startswith("prefect") else name
+
+
 def template_defaults() -> dict:
     """The questions and defaults exactly as `cookiecutter.json` writes them (unrendered).
 
@@ -81,4 +92,5 @@ class QuoteExtension(Extension):
         environment.filters["toml_string"] = toml_string
         environment.filters["yaml_string"] = yaml_string
         environment.filters["python_string"] = python_string
+        environment.filters["work_pool_name"] = work_pool_name
         environment.globals["template_defaults"] = template_defaults

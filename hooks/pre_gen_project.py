@@ -124,7 +124,7 @@ CHECKS = {
     "author_name": lambda value: text(value, 100),
     "author_email": pattern(EMAIL, 254, "is not an email address like name@example.com"),
     "python_version": one_of("3.10", "3.11", "3.12", "3.13"),
-    "prefect_version": one_of("3.8.4", "3.8.5", "3.8.6", "3.8.7", "3.8.8"),
+    "prefect_version": one_of("3.9.1", "3.8.8", "3.8.7", "3.8.6", "3.8.5", "3.8.4"),
     "code_storage": one_of("git", "gitlab", "s3", "docker", "local"),
     "work_pool_type": one_of("process", "docker", "kubernetes", "ecs"),
     "ci_provider": one_of("github", "gitlab", "none"),
@@ -136,7 +136,7 @@ CHECKS = {
 }
 
 
-def combination_problems(storage: str, pool: str, python: str) -> dict[str, str]:
+def combination_problems(storage: str, pool: str, python: str, prefect: str) -> dict[str, str]:
     found = {}
     if storage == "docker" and pool == "process":
         found["code_storage"] = "'docker' bakes the code into an image, which a process pool "
@@ -147,6 +147,9 @@ def combination_problems(storage: str, pool: str, python: str) -> dict[str, str]
     if pool == "kubernetes" and python == "3.10":
         found["python_version"] = "prefect-kubernetes 0.8 needs Python 3.11 or newer; "
         found["python_version"] += "choose 3.11, 3.12 or 3.13 for a kubernetes work pool"
+    if prefect.startswith("3.9") and python == "3.10":
+        found["python_version"] = f"Prefect {prefect} needs Python 3.11 or newer; choose 3.11, "
+        found["python_version"] += "3.12 or 3.13, or prefect_version 3.8.8 for Python 3.10"
     return found
 
 
@@ -171,7 +174,7 @@ def problems(answers: dict, given: dict, defaults: dict) -> list[str]:
             found[question] = None if any(found.get(s) for s in sources) else (
                 f"{found[question]} (made from {made}); answer {question} yourself"
             )  # fmt: skip
-    questions = ("code_storage", "work_pool_type", "python_version")
+    questions = ("code_storage", "work_pool_type", "python_version", "prefect_version")
     if not any(found[q] for q in questions):
         found.update(combination_problems(*(answers[q] for q in questions)))
     return [f"{question}: {line}" for question, line in found.items() if line]

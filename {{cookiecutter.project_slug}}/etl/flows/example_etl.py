@@ -26,7 +26,7 @@ from etl.tasks.load import (
 from etl.tasks.transform import transform_batch
 from etl.tasks.validate import split_duplicates, validate_batch
 from etl.utils.batch import batched, opaque_data
-from etl.utils.settings import get_settings
+from etl.utils.settings import get_settings, warehouse_path
 
 
 class EtlParams(BaseModel):
@@ -69,7 +69,7 @@ def run_name() -> str:
 def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
     """Load orders from a CSV source into the SQLite warehouse; bad rows go to `rejects`."""
     settings = get_settings()
-    database = prepare_warehouse(str(params.database or settings.database_path))
+    database = prepare_warehouse(str(warehouse_path(params.database)))
     batch_size = params.batch_size or settings.batch_size
 
     rows = extract(params.source)

@@ -16,7 +16,7 @@ from prefect import flow, unmapped
 
 from etl.hooks.notify import notify_failure
 from etl.tasks.report import combine_totals, list_months, month_totals, write_report_csv
-from etl.utils.settings import get_settings
+from etl.utils.settings import warehouse_path
 
 FLOW_RUN_PREFIX = "prefect.flow-run."
 
@@ -39,7 +39,7 @@ def orders_report(
     output: Literal["log", "csv"] = "log",
 ) -> dict:
     """Summarise the orders table; `upstream_flow_run` names the ETL run that triggered it."""
-    database = database or str(get_settings().database_path)
+    database = str(warehouse_path(database))
     months = list_months(database)
     totals = month_totals.map(unmapped(database), months)  # map: one task per month
     report = combine_totals(totals)  # reduce

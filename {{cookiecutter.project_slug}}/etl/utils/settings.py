@@ -7,6 +7,7 @@ against this class.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -20,7 +21,7 @@ class Settings(BaseSettings):
 
     database_path: Path = Field(
         default=Path("data/warehouse.db"),
-        description="SQLite file the example flow loads into (relative to the working directory).",
+        description="SQLite file the example flow loads into (see warehouse_path for relative).",
     )
     batch_size: int = Field(default=50_000, ge=1, description="Rows per mapped task.")
 {%- if cookiecutter.notifications == "slack" %}
@@ -34,3 +35,30 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Read settings now (not at import), so tests and workers see the current environment."""
     return Settings()
+
+
+def data_home() -> Path:
+    """Where runs started by a worker keep relative paths: `$XDG_DATA_HOME/<project>`.
+
+    A process worker runs each flow in a temporary directory (its code clone) and deletes
+    it when the run ends; data written there would vanish with a Completed run.
+    """
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "{{ cookiecutter.project_slug }}"
+
+
+def warehouse_path(database: str | None = None) -> Path:
+    """The warehouse file, absolute: `database` if given, else `ETL_DATABASE_PATH`.
+
+    A relative path is taken from the working directory for a local or served run, and
+    from `data_home()` for a run a worker started, so its data outlives the run. Set an
+    absolute `ETL_DATABASE_PATH` on the worker to choose the place yourself.
+    """
+    path = Path(database) if database else get_settings().database_path
+    if path.is_absolute():
+        return path
+    from prefect.context import FlowRunContext  # imported late: settings load without Prefect
+
+    context = FlowRunContext.get()
+    started_by_worker = bool(context and context.flow_run and context.flow_run.work_pool_name)
+    return (data_home() / path if started_by_worker else path).resolve()

@@ -1,0 +1,267 @@
+"""`etl-dev`: from a fresh checkout to a Completed deployed run on this machine, one command.
+
+    uv run etl-dev          # server, pools, deployments, worker; runs `dev`; Ctrl-C stops all
+    uv run etl-dev --once   # the same, then stops and exits with the run's result
+
+What it does, in order (think `astro dev start`, without Docker):
+1. starts a local Prefect server whose state lives in `.etl-dev/` (ignored by git, Docker
+   and uploads), or reuses the one a running `etl-dev` started, or the one
+   `PREFECT_API_URL` points at;
+2. snapshots the working copy into a local git mirror and deploys every deployment of
+   `prefect.yaml` through the local stand-in for code storage and pools (see stand_in.py:
+   what is exercised and what is stood in for is printed);
+3. creates the work pools, starts a worker, runs the `dev` deployment, follows it to its
+   final state, and checks that the scheduler created the scheduled deployments' runs;
+4. prints the UI address and where the data landed.
+Exit code with `--once`: 0 only when the run is Completed (and schedules fire).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from etl_tools.processes import PREFECT, Background, api, free_port, healthy, wait_until
+from etl_tools.stand_in import local_plan, snapshot
+
+STATE_DIR = ".etl-dev"
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+SERVER_START_SECONDS = 180  # generous: a loaded 2-core machine needs 10-30 s
+SCHEDULE_SECONDS = 60  # Prefect schedules new deployments within ~5 s
+
+
+class DevError(Exception):
+    """An expected problem: one line for the user, no traceback."""
+
+
+def say(message: str) -> None:
+    print(f"[etl-dev] {message}", flush=True)
+
+
+def project_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / "prefect.yaml").is_file() and (folder / "pyproject.toml").is_file():
+            return folder
+    raise DevError("no prefect.yaml and pyproject.toml here or above: run it in the project")
+
+
+def prefect_env(state: Path, api_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PREFECT_API_URL=api_url,
+        PREFECT_HOME=str(state / "prefect-home"),
+        PREFECT_CLI_PROMPT="false",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    )
+    return env
+
+
+class Session:
+    """What one `etl-dev` call started; `close()` stops it all, in reverse order."""
+
+    def __init__(self, root: Path):
+        self.root, self.state = root, root / STATE_DIR
+        self.state.mkdir(exist_ok=True)
+        self.started: list[Background] = []
+        self.server_file = self.state / "server.json"
+        self.api_url = self.ui_url = ""
+        self.env: dict[str, str] = {}
+
+    def connect(self, port: int) -> None:
+        """Reuse or start the server; afterwards every command talks to it."""
+        self.api_url = self._server(port)
+        self.ui_url = self.api_url.removesuffix("/api")
+        self.env = prefect_env(self.state, self.api_url)
+
+    def _server(self, port: int) -> str:
+        if os.environ.get("PREFECT_API_URL"):
+            url = os.environ["PREFECT_API_URL"].rstrip("/")
+            if not healthy(url):
+                raise DevError(f"PREFECT_API_URL={url} does not answer: start it or unset it")
+            say(f"using the server PREFECT_API_URL names: {url}")
+            return url
+        if self.server_file.exists():
+            url = json.loads(self.server_file.read_text())["api_url"]
+            if healthy(url):
+                say(f"reusing the project's running server: {url}")
+                return url
+        port = free_port(port)
+        url = f"http://127.0.0.1:{port}/api"
+        home = self.state / "prefect-home"
+        env = prefect_env(self.state, url)
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home}/prefect.db"
+        command = [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+        say(f"starting a Prefect server on 127.0.0.1:{port} (state in {STATE_DIR}/)")
+        server = self.start("server", command, self.root, env)
+        started = time.monotonic()
+        if not wait_until(lambda: healthy(url) or not server.running(), SERVER_START_SECONDS):
+            raise DevError(f"the server did not answer within {SERVER_START_SECONDS} s")
+        if not server.running():
+            raise DevError(f"the server stopped:\n{server.output_tail()}")
+        say(f"server healthy in {time.monotonic() - started:.1f} s")
+        self.server_file.write_text(json.dumps({"api_url": url, "pid": server.process.pid}))
+        return url
+
+    def start(self, name: str, command: list[str], cwd: Path, env: dict) -> Background:
+        process = Background(name, command, cwd, env, self.state / "logs" / f"{name}.log")
+        self.started.append(process)
+        return process
+
+    def close(self) -> None:
+        for process in reversed(self.started):
+            if process.name == "server":
+                self.server_file.unlink(missing_ok=True)
+            process.stop()
+        if self.started:
+            say("stopped everything etl-dev started")
+
+    def prefect(self, *args: str) -> str:
+        """Run a Prefect CLI command in the project; its output, or DevError on failure."""
+        result = subprocess.run(  # noqa: S603 - our own command line
+            [*PREFECT, *args], cwd=self.root, env=self.env, capture_output=True, text=True
+        )
+        if result.returncode:
+            raise DevError(f"prefect {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
+
+
+def deploy(session: Session) -> list[dict]:
+    """Deploy every deployment of prefect.yaml through the local stand-in; their API records."""
+    config = yaml.safe_load((session.root / "prefect.yaml").read_text(encoding="utf-8")) or {}
+    mirror = session.state / "mirror.git"
+    plan = local_plan(config, mirror.resolve().as_uri())
+    for note in plan.notes:
+        say(note)
+    if plan.branches:
+        commit = snapshot(session.root, mirror, session.state / "mirror.index", plan.branches)
+        say(f"working copy snapshot {commit[:10]} in {STATE_DIR}/mirror.git")
+    for name in plan.pools:
+        if api(f"{session.api_url}/work_pools/{name}") is None:
+            session.prefect("work-pool", "create", name, "--type", "process")
+            say(f"created work pool {name}")
+    local_file = session.state / "prefect.yaml"
+    local_file.write_text(yaml.safe_dump(plan.config, sort_keys=False), encoding="utf-8")
+    session.env["PWD"] = str(session.root)  # `{{ $PWD }}` is the project, wherever we ran
+    session.prefect("--no-prompt", "deploy", "--all", "--prefect-file", str(local_file))
+    names = [d.get("name") for d in plan.config.get("deployments") or []]
+    body = {"deployments": {"name": {"any_": names}}}
+    deployed = api(f"{session.api_url}/deployments/filter", "POST", body)
+    say(f"deployed {len(deployed)} deployments: {', '.join(sorted(names))}")
+    return deployed
+
+
+def scheduled_runs(session: Session, deployment_ids: list[str]) -> dict[str, int]:
+    body = {
+        "deployments": {"id": {"any_": deployment_ids}},
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+    }
+    runs = api(f"{session.api_url}/flow_runs/filter", "POST", body) or []
+    counts = dict.fromkeys(deployment_ids, 0)
+    for run in runs:
+        counts[run["deployment_id"]] += 1
+    return counts
+
+
+def check_schedules(session: Session, deployed: list[dict], since: float) -> None:
+    """Every deployment with an active schedule gets scheduled runs, or a clear error."""
+    ids = {d["id"]: d["name"] for d in deployed if d.get("schedules") and not d.get("paused")}
+    if not ids:
+        return
+
+    def all_scheduled() -> dict[str, int] | None:
+        counts = scheduled_runs(session, list(ids))
+        return counts if all(counts.values()) else None
+
+    counts = wait_until(all_scheduled, SCHEDULE_SECONDS)
+    if not counts:
+        missing = [ids[i] for i, n in scheduled_runs(session, list(ids)).items() if not n]
+        raise DevError(
+            f"the scheduler created no runs for {', '.join(missing)} within "
+            f"{SCHEDULE_SECONDS} s: schedules would never fire (see {STATE_DIR}/logs/server.log)"
+        )
+    seconds = time.monotonic() - since
+    listed = ", ".join(f"{ids[i]}: {n}" for i, n in counts.items())
+    say(f"schedules fire: scheduled runs {seconds:.1f} s after deploy ({listed})")
+
+
+def start_workers(session: Session, pools: set[str], warehouse: Path) -> None:
+    workdir = session.state / "worker"
+    workdir.mkdir(exist_ok=True)  # empty: the code can only come from the pull steps
+    env = dict(session.env)
+    env.update(ETL_DATABASE_PATH=str(warehouse), PREFECT_WORKER_QUERY_SECONDS="2")
+    for pool in sorted(pools):
+        command = [*PREFECT, "worker", "start", "--pool", pool, "--type", "process"]
+        session.start(f"worker-{pool}", command, workdir, env)
+        say(f"worker started for pool {pool} (log: {STATE_DIR}/logs/worker-{pool}.log)")
+
+
+def run_and_follow(session: Session, deployment: dict, timeout: float) -> str:
+    """Start a run of `deployment`, print its state changes, return its final state type."""
+    run = api(f"{session.api_url}/deployments/{deployment['id']}/create_flow_run", "POST", {})
+    say(f"started run {run['name']}: {session.ui_url}/runs/flow-run/{run['id']}")
+    last, deadline = None, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = (api(f"{session.api_url}/flow_runs/{run['id']}") or {}).get("state") or {}
+        if state.get("name") != last:
+            last = state.get("name")
+            say(f"run {run['name']}: {last}")
+        if state.get("type") in FINAL_STATES:
+            if state["type"] != "COMPLETED":
+                say(f"run message: {state.get('message')}")
+            return state["type"]
+        time.sleep(1)
+    raise DevError(f"run {run['name']} did not finish within {timeout:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="etl-dev", description=__doc__.splitlines()[0])
+    once = "stop after the run; exit code 0 only if it is Completed"
+    parser.add_argument("--once", action="store_true", help=once)
+    parser.add_argument("--deployment", default="dev", help="deployment to run (default: dev)")
+    parser.add_argument("--port", type=int, default=4200, help="server port if free (default 4200)")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the run")
+    args = parser.parse_args(argv)
+    session = None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        root = project_root(Path.cwd())
+        session = Session(root)
+        session.connect(args.port)
+        started = time.monotonic()
+        deployed = deploy(session)
+        chosen = [d for d in deployed if d["name"] == args.deployment]
+        if not chosen:
+            raise DevError(f"prefect.yaml has no deployment named {args.deployment!r}")
+        warehouse = root / "data" / "warehouse.db"
+        start_workers(session, {d["work_pool_name"] for d in deployed}, warehouse)
+        check_schedules(session, deployed, started)
+        state = run_and_follow(session, chosen[0], args.timeout)
+        say(f"UI: {session.ui_url}   data: {warehouse}")
+        if args.once:
+            return 0 if state == "COMPLETED" else 1
+        say("server and worker keep running: Ctrl-C stops everything etl-dev started")
+        while all(process.running() for process in session.started):
+            time.sleep(1)
+        stopped = [p.name for p in session.started if not p.running()]
+        raise DevError(f"{', '.join(stopped)} stopped unexpectedly (see {STATE_DIR}/logs/)")
+    except DevError as error:
+        print(f"etl-dev: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 0
+    finally:
+        if session is not None:
+            session.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Background processes that `etl-dev` starts and must stop again, with all their children.
+
+Each runs in its own process group (a worker's flow-run processes included), writes its
+output to a log file, and is stopped with SIGTERM, then SIGKILL, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+PREFECT = [sys.executable, "-m", "prefect"]
+
+
+class Background:
+    """One started command; `stop()` ends it and its whole process group."""
+
+    def __init__(self, name: str, command: list[str], cwd: Path, env: dict, log: Path):
+        self.name, self.log = name, log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file: IO[bytes] = log.open("wb")
+        self.process = subprocess.Popen(  # noqa: S603 - our own command line, no shell
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def output_tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, grace: float = 20.0) -> None:
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                break
+            try:
+                self.process.wait(timeout=wait)
+                _kill_group(self.process.pid)  # children that outlived the leader
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self._log_file.close()
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(preferred: int) -> int:
+    """`preferred` when nothing listens there, else any free port on loopback."""
+    if preferred and port_is_free(preferred):
+        return preferred
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def api(url: str, method: str = "GET", body: Any = None, timeout: float = 30) -> Any:
+    """One JSON call to the Prefect REST API; None for a 404."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            payload = response.read()
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        detail = error.read().decode(errors="replace")[:500]
+        raise RuntimeError(f"{method} {url} answered {error.code}: {detail}") from error
+    return json.loads(payload) if payload else None
+
+
+def healthy(api_url: str) -> bool:
+    try:
+        return api(f"{api_url}/health", timeout=5) is True
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def wait_until(check: Callable[[], Any], seconds: float, every: float = 0.5) -> Any:
+    """The first truthy result of `check` within `seconds`, else None."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result or None
+        time.sleep(every)
