@@ -90,7 +90,7 @@ REJECTED_EMAIL = [
 ]
 NASTY = ["", " ", "🚀", "../x", "a/b", "$(id)", "`id`", "'\"", "{{ 7*7 }}", "x" * 500, None, 3.12]
 REJECTED_VERSIONS = [
-    *(bad("prefect_version", v) for v in ["", " ", "latest", "3.9.0", "2.20.0", "3.8.3"]),
+    *(bad("prefect_version", v) for v in ["", " ", "latest", "3.9.0", "2.20.0", "3.8.3", "3.10.0"]),
     *(bad("prefect_version", v) for v in ["3.8.8 ", " 3.8.8", "v3.8.8", ">=3.8", "3.8.8\n"]),
     *(bad("prefect_version", v) for v in ["3.8.8; rm -rf /", "3.8.8$(id)", "{{ 7*7 }}"]),
     *(bad("prefect_version", v) for v in ["🚀", "../3.8.8", '3.8.8"', "3.8.8" + "9" * 200]),
@@ -108,6 +108,7 @@ REJECTED_COMBINATIONS = [
     bad("code_storage", "local", work_pool_type="kubernetes"),
     bad("code_storage", "local", work_pool_type="ecs"),
     bad("python_version", "3.10", work_pool_type="kubernetes"),
+    bad("python_version", "3.10", prefect_version="3.9.1"),
 ]
 REJECTED_SCHEDULE = [
     bad("schedule_cron", v)

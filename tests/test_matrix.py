@@ -20,6 +20,10 @@ from tests.conftest import BIN, TEMPLATE, render, render_cli, run_rendered
 CHOICES = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 STORAGES, POOLS = CHOICES["code_storage"], CHOICES["work_pool_type"]
 OTHERS = {name: CHOICES[name] for name in ("python_version", "ci_provider", "notifications")}
+# prefect_version is free text checked by the hook: one release of each supported line.
+OTHERS["prefect_version"] = ["3.9.1", "3.8.8"]
+assert CHOICES["prefect_version"] == OTHERS["prefect_version"][0], "the default leads"
+VALUES = {"work_pool_type": POOLS, **OTHERS}
 
 UNSUPPORTED = {
     ("docker", "process"): "process pool cannot run",
@@ -32,6 +36,8 @@ UNSUPPORTED = {
 def supported(answers: dict) -> bool:
     if (answers["code_storage"], answers["work_pool_type"]) in UNSUPPORTED:
         return False
+    if answers["python_version"] == "3.10" and answers["prefect_version"].startswith("3.9"):
+        return False  # Prefect 3.9 needs Python 3.11
     return not (answers["work_pool_type"] == "kubernetes" and answers["python_version"] == "3.10")
 
 
@@ -45,7 +51,7 @@ def pairwise_matrix() -> list[dict]:
     """Storage × pool in full; python, CI and notifications chosen greedily so that every
     pair of their values (and every value with every pool) appears at least once."""
     missing = set()
-    for combo in itertools.product(*(CHOICES[n] for n in ["work_pool_type", *OTHERS])):
+    for combo in itertools.product(*(VALUES[n] for n in ["work_pool_type", *OTHERS])):
         answers = dict(zip(["work_pool_type", *OTHERS], combo, strict=True))
         answers["code_storage"] = "git"
         if supported(answers):
@@ -94,12 +100,12 @@ def test_matrix_covers_every_storage_pool_and_every_pair():
         seen = {(a[x], a[y]) for a in MATRIX}
         wanted = {
             (u, v)
-            for u, v in itertools.product(CHOICES[x], CHOICES[y])
+            for u, v in itertools.product(VALUES[x], VALUES[y])
             if supported(
                 {
                     "code_storage": "git",
                     "work_pool_type": "process",
-                    **{n: CHOICES[n][0] for n in OTHERS},
+                    **{n: VALUES[n][0] for n in OTHERS},
                     x: u,
                     y: v,
                 }
@@ -133,3 +139,25 @@ def test_unsupported_combination_is_refused_in_one_line(storage, pool, tmp_path)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and UNSUPPORTED[(storage, pool)] in errors[0], result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_prefect_3_9_on_python_3_10_is_refused_in_one_line(tmp_path):
+    result = render_cli(tmp_path, python_version="3.10", prefect_version="3.9.1")
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "needs Python 3.11" in errors[0], result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("prefect", "sqlalchemy_pinned"), [("3.9.1", False), ("3.8.8", True)])
+def test_each_prefect_line_constrains_what_breaks_it(prefect, sqlalchemy_pinned, tmp_path):
+    """3.8's scheduler fails on SQLAlchemy 2.1 (schedules never fire); both lines break
+    with FastAPI >= 0.151. The rendered pyproject.toml must say so for its line."""
+    import tomllib
+
+    project = render(tmp_path, prefect_version=prefect, python_version="3.11")
+    deps = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"prefect=={prefect}" in deps and "fastapi<0.151" in deps
+    assert ("sqlalchemy>=2.0,<2.1" in deps) is sqlalchemy_pinned, deps
+    dockerfile = (project / "Dockerfile").read_text()
+    assert f"FROM prefecthq/prefect:{prefect}-python3.11\n" in dockerfile

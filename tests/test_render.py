@@ -14,12 +14,12 @@ import tomllib
 import pytest
 import yaml
 
-from tests.conftest import BIN, TEMPLATE, render
+from tests.conftest import BIN, DEFAULTS, TEMPLATE, render
 
 # Each variant changes one answer from the defaults (plus what that answer requires).
 VARIANTS = {
     "default": {},
-    "python-3.10": {"python_version": "3.10"},
+    "python-3.10": {"python_version": "3.10", "prefect_version": "3.8.8"},
     "python-3.11": {"python_version": "3.11"},
     "python-3.13": {"python_version": "3.13"},
     "storage-gitlab": {"code_storage": "gitlab"},
@@ -108,14 +108,16 @@ def test_dependencies_follow_the_answers(variant):
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     extras = pyproject["project"].get("optional-dependencies", {})
     assert set(extras) == expected_extras(answers)
-    assert "prefect==3.8.8" in pyproject["project"]["dependencies"]
+    prefect = answers.get("prefect_version", DEFAULTS["prefect_version"])
+    assert f"prefect=={prefect}" in pyproject["project"]["dependencies"]
 
 
 def test_versions_agree_across_files(variant):
     answers, project = variant
     python = answers.get("python_version", "3.12")
     dockerfile = (project / "Dockerfile").read_text()
-    assert f"FROM prefecthq/prefect:3.8.8-python{python}\n" in dockerfile
+    prefect = answers.get("prefect_version", DEFAULTS["prefect_version"])
+    assert f"FROM prefecthq/prefect:{prefect}-python{python}\n" in dockerfile
     for ci_file in [project / ".github/workflows/ci.yml", project / ".gitlab-ci.yml"]:
         if ci_file.exists():
             assert python in ci_file.read_text()
