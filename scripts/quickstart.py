@@ -1,11 +1,12 @@
-"""Render the template with the default answers, install the result, run its pipeline.
+"""Render the template with the default answers, install the result, deploy and run it.
 
-    python scripts/quickstart.py [--output DIR]
+    python3 scripts/quickstart.py [--output DIR]
 
-Needs only Python (3.10+) and pip: uv is installed on first use if missing. The rendered
+Needs only Python (3.11+) and pip: uv is installed on first use if missing. The rendered
 project is installed into its own virtual environment with the Python running this
-script (nothing is downloaded but packages), then its example ETL flow runs on Prefect's
-temporary local server (SQLite) and prints where the rows landed.
+script (nothing is downloaded but packages), then its `etl-dev --once` starts a local
+Prefect server, deploys the project, runs the `dev` deployment on a worker to Completed
+and prints where the rows landed.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def main() -> None:
     run(tool, "tool", "run", "--python", python, "--from", COOKIECUTTER,
         "cookiecutter", "--no-input", "-o", str(args.output), str(ROOT))  # fmt: skip
     run(tool, "sync", "--python", python, "--all-extras", cwd=project)
-    run(tool, "run", "--python", python, "python", "-m", "etl.flows.example_etl", cwd=project)
+    run(tool, "run", "--python", python, "etl-dev", "--once", cwd=project)
     print(f"\nYour project is in {project}; its README says what to do next.")
 
 

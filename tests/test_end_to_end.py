@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+from local_extensions import work_pool_name
 from tests.compose import env_example, healthcheck_command, load_compose
 from tests.conftest import DEFAULTS, clean_env, render, run_rendered
 from tests.prefect_server import (
@@ -135,9 +136,13 @@ def test_render_deploy_and_run_on_a_real_server(tmp_path, backend):
     timings: dict[str, float] = {}
     origin = tmp_path / "origin.git"
     started = time.monotonic()
-    project = render(tmp_path / "rendered", repository_url=origin.as_uri())
+    # On SQLite, a slug that starts with "prefect" (the server reserves such pool names):
+    # the pool, block and deployment names made from it must all be accepted.
+    answers = {} if backend is not None else {"project_name": "Prefect Lab"}
+    project = render(tmp_path / "rendered", repository_url=origin.as_uri(), **answers)
     slug = project.name
-    pool, flow_name = f"{slug}-{DEFAULTS['work_pool_type'][0]}", "example-etl"
+    pool, flow_name = work_pool_name(slug, DEFAULTS["work_pool_type"][0]), "example-etl"
+    assert not pool.lower().startswith("prefect")
     publish(project, origin)
     timed(timings, "render + git push", started)
 
@@ -233,30 +238,39 @@ def test_render_deploy_and_run_on_a_real_server(tmp_path, backend):
             assert wait_for(lambda: healthy(probe) or None, 90, 1), worker.output()
             timed(timings, "worker start (healthy)", started)
 
+            def run_to_completion(deployment: str, params: dict) -> str:
+                out = prefect(
+                    project, "deployment", "run", f"{flow_name}/{deployment}",
+                    "--params", json.dumps(params),
+                )  # fmt: skip
+                match = re.search(r"UUID:\s*([0-9a-f-]{36})", out)
+                assert match, f"no flow run id in:\n{out}"
+                run = server.wait_for_state(match.group(1))
+                state = run["state"] or {}
+                assert state.get("type") == "COMPLETED", (
+                    f"flow run is {state.get('type')} ({state.get('message')}):\n"
+                    f"{worker.output()[-6000:]}\n{server.output()[-4000:]}"
+                )
+                assert run["deployment_id"] == deployed[deployment]["id"]
+                return run["id"]
+
+            # dev first: its Completed event must not start the prod report.
             params = {"params": {"source": "sample", "batch_size": 50, "database": str(warehouse)}}
             started = time.monotonic()
-            out = prefect(
-                project, "deployment", "run", f"{flow_name}/dev", "--params", json.dumps(params)
-            )
-            match = re.search(r"UUID:\s*([0-9a-f-]{36})", out)
-            assert match, f"no flow run id in:\n{out}"
-            run_id = match.group(1)
-            run = server.wait_for_state(run_id)
-            state = run["state"] or {}
-            assert state.get("type") == "COMPLETED", (
-                f"flow run is {state.get('type')} ({state.get('message')}):\n"
-                f"{worker.output()[-6000:]}\n{server.output()[-4000:]}"
-            )
-            assert run["deployment_id"] == deployed["dev"]["id"]
+            dev_run_id = run_to_completion("dev", params)
             timed(timings, "dev run to Completed", started)
+            started = time.monotonic()
+            run_id = run_to_completion("prod", params)
+            timed(timings, "prod run to Completed", started)
 
-            # Its Completed event fires report-prod's trigger: a run of that deployment.
+            # prod's Completed event fires report-prod's trigger: a run of that deployment.
             started = time.monotonic()
             triggered = wait_for(lambda: server.flow_runs(report["id"]) or None, 60, 1)
             assert triggered, f"no report-prod run within 60 s:\n{server.output()[-4000:]}"
             timed(timings, "trigger created report-prod run", started)
             report_run = triggered[0]
             assert report_run["parameters"]["upstream_flow_run"] == f"prefect.flow-run.{run_id}"
+            assert report_run["parameters"]["upstream_flow_run"] != f"prefect.flow-run.{dev_run_id}"
             assert report_run["parameters"]["output"] == "csv"
             started = time.monotonic()
             report_run = server.wait_for_state(report_run["id"])
@@ -266,7 +280,9 @@ def test_render_deploy_and_run_on_a_real_server(tmp_path, backend):
                 f"{worker.output()[-6000:]}"
             )
             timed(timings, "report-prod run to Completed", started)
-            assert len(server.flow_runs(report["id"])) == 1, "one ETL run, one report"
+            # The dev run finished before prod started: had it fired the trigger, its report
+            # would be here by now. One prod run, one report; the dev run, none.
+            assert len(server.flow_runs(report["id"])) == 1, "a dev run started a prod report"
 
         assert not worker.leftovers, f"worker left processes: {worker.leftovers}"
         print(f"[e2e] worker stopped by {worker.how_stopped}", flush=True)
@@ -274,10 +290,11 @@ def test_render_deploy_and_run_on_a_real_server(tmp_path, backend):
             rows = dict(
                 backend.query(
                     "SELECT id::text, state_type::text FROM flow_run WHERE id = ANY($1::uuid[])",
-                    [run_id, report_run["id"]],
+                    [dev_run_id, run_id, report_run["id"]],
                 )
             )
-            assert rows == {run_id: "COMPLETED", report_run["id"]: "COMPLETED"}, rows
+            expected = {dev_run_id: "COMPLETED", run_id: "COMPLETED", report_run["id"]: "COMPLETED"}
+            assert rows == expected, rows
 
     assert warehouse.exists(), f"the run did not write {warehouse}"
     with sqlite3.connect(warehouse) as db:

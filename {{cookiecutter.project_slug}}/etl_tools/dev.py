@@ -235,14 +235,14 @@ def main(argv: list[str] | None = None) -> int:
         root = project_root(Path.cwd())
         session = Session(root)
         session.connect(args.port)
-        started = time.monotonic()
         deployed = deploy(session)
+        deployed_at = time.monotonic()
         chosen = [d for d in deployed if d["name"] == args.deployment]
         if not chosen:
             raise DevError(f"prefect.yaml has no deployment named {args.deployment!r}")
         warehouse = root / "data" / "warehouse.db"
         start_workers(session, {d["work_pool_name"] for d in deployed}, warehouse)
-        check_schedules(session, deployed, started)
+        check_schedules(session, deployed, deployed_at)
         state = run_and_follow(session, chosen[0], args.timeout)
         say(f"UI: {session.ui_url}   data: {warehouse}")
         if args.once:

@@ -1,0 +1,127 @@
+"""`etl-dev` in a project resolved the way a user's is, for each supported Prefect line.
+
+The rendered project gets its own `uv sync --all-extras`: a resolution against today's
+package index, not the template's development lock, so a newly released dependency that
+breaks generated projects (SQLAlchemy 2.1 silently stopped Prefect 3.8's scheduler) fails
+here first. `etl-dev --once` must then deploy, see the prod schedule create its runs, run
+`dev` on a real process worker to Completed, keep the data, print no traceback and leave
+nothing running. The default answers take this path in test_readme_commands.py; here:
+the 3.8 line with a slug the server would once have refused as a pool name, and a storage
+and pool that etl-dev stands in for (S3 code, ECS pool).
+
+`etl-dev` without `--once` is also stopped with Ctrl-C while a second `etl-dev --once`
+reuses its server (in the template's environment, which has the same Prefect as the default).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import clean_env, render
+from tests.prefect_server import free_port
+from tests.readme import python_only_machine
+from tests.test_readme_commands import SAMPLE_ORDERS, processes_mentioning
+
+pytestmark = pytest.mark.slow
+
+FRESH = {
+    "prefect-3.8-prefect-slug": {"prefect_version": "3.8.8", "project_name": "Prefect Lab"},
+    "s3-ecs-stand-in": {"code_storage": "s3", "work_pool_type": "ecs", "ci_provider": "none"},
+}
+
+
+def rows(database: Path) -> int:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+
+
+@pytest.mark.parametrize("name", list(FRESH))
+def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path):
+    answers = FRESH[name]
+    project = render(tmp_path / "out", **answers)
+    env = python_only_machine(tmp_path)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])  # has uv
+    sync = subprocess.run(
+        ["uv", "sync", "--all-extras", "--python", sys.executable],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    lock = (project / "uv.lock").read_text()
+    if answers.get("prefect_version", "").startswith("3.8"):
+        assert 'name = "sqlalchemy"\nversion = "2.0.' in lock, "3.8 needs SQLAlchemy 2.0"
+    port = str(free_port())
+    dev = subprocess.run(
+        ["uv", "run", "--frozen", "etl-dev", "--once", "--port", port],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    output = dev.stdout + dev.stderr
+    assert dev.returncode == 0, output[-6000:]
+    assert "[etl-dev] schedules fire: scheduled runs" in output, output
+    assert ": Completed" in output and "Traceback" not in output, output
+    if answers.get("code_storage") == "s3":
+        assert "stood in for" in output and "process pool of the same name" in output
+    assert rows(project / "data" / "warehouse.db") == SAMPLE_ORDERS
+    if answers.get("project_name") == "Prefect Lab":
+        assert "created work pool etl-prefect-lab-process" in output, output
+    assert processes_mentioning(tmp_path) == []
+
+
+def wait_for_line(process: subprocess.Popen, text: str, seconds: float) -> str:
+    """Output read from `process` until a line holds `text`; fails on exit or time-out.
+
+    A thread reads the pipe (so a silent process cannot block the test); lines stay in
+    `process.lines` for the assertion message."""
+    if not hasattr(process, "lines"):
+        process.lines = queue.Queue()
+        threading.Thread(
+            target=lambda: [process.lines.put(line) for line in process.stdout], daemon=True
+        ).start()
+    seen, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            line = process.lines.get(timeout=0.5)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    raise AssertionError(f"no line with {text!r} within {seconds} s:\n{''.join(seen)}")
+
+
+def test_etl_dev_keeps_running_is_reused_and_stops_on_ctrl_c(tmp_path):
+    project = render(tmp_path / "out")
+    env = clean_env(HOME=str(tmp_path / "home"), PYTHONUNBUFFERED="1")
+    command = [sys.executable, "-m", "etl_tools.dev", "--port", str(free_port())]
+    first = subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        wait_for_line(first, "Ctrl-C stops everything", 600)
+        again = subprocess.run(
+            [*command, "--once"], cwd=project, env=env, capture_output=True, text=True,
+            timeout=600,
+        )  # fmt: skip
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "reusing the project's running server" in again.stdout, again.stdout
+        assert "starting a Prefect server" not in again.stdout
+        first.send_signal(signal.SIGINT)
+        rest = wait_for_line(first, "stopped everything etl-dev started", 90)
+        assert first.wait(timeout=30) == 0, rest
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert processes_mentioning(tmp_path) == []
+    assert not (project / ".etl-dev" / "server.json").exists()

@@ -1,0 +1,116 @@
+"""Both READMEs' commands, exactly as written, on a machine that has only `python3`.
+
+`python3` is a fresh virtual environment (with pip), PATH has no uv, HOME is empty: what
+a new user starts from. The package caches stay warm. Each ```bash block runs in order in
+one shell; blocks marked `<!-- not run by tests: reason -->` are listed with the reason.
+The only things the test adds are what the READMEs ask a person to do in words: fill in
+`.env` after copying it, and (for the rendered README) create the empty remote repository
+that `git push` goes to, here a local bare repository named by `repository_url`.
+
+Both tests use port 4200 as the READMEs do, so they never run at the same time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEMPLATE, render
+from tests.readme import python_only_machine, run_script, script, shell_blocks
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("readme-port-4200")]
+
+SAMPLE_ORDERS = 196
+# What a person types into .env after `cp .env.example .env`: values that are not
+# placeholders (nothing is ever sent to them).
+FILL_ENV = """python3 - <<'PY'
+from pathlib import Path
+env = Path(".env")
+text = env.read_text()
+for placeholder, value in {
+    "GIT_ACCESS_TOKEN=change-me": "GIT_ACCESS_TOKEN=readme-test-token",
+    "services/change-me": "services/T000/B000/readmetest",
+    "change-me-postgres-password": "readmetestpassword",
+}.items():
+    text = text.replace(placeholder, value)
+env.write_text(text)
+PY"""
+
+
+def rows(database: Path) -> int:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+
+
+def processes_mentioning(path: Path) -> list[str]:
+    """Command lines of running processes that name `path`: what a test left running."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in text:
+            found.append(text.strip())
+    return found
+
+
+def report_skipped(readme: Path) -> list[str]:
+    blocks = shell_blocks(readme.read_text(encoding="utf-8"))
+    skipped = [f"{readme.name}:{b.line}: skipped: {b.skip_reason}" for b in blocks if b.skip_reason]
+    print("\n".join(skipped))
+    assert any(not b.skip_reason for b in blocks), f"{readme} has no command to run"
+    return skipped
+
+
+def test_template_readme_commands_work_as_written(tmp_path):
+    template = tmp_path / "template"  # a clone, as the README assumes
+    ignore = shutil.ignore_patterns(".venv", ".git", ".tools", "quickstart", "site", "*cache*")
+    shutil.copytree(TEMPLATE, template, ignore=ignore)
+    readme = template / "README.md"
+    report_skipped(readme)
+    env = python_only_machine(tmp_path)
+    code, output = run_script(
+        script(shell_blocks(readme.read_text())), template, env, tmp_path / "readme.sh"
+    )
+    assert code == 0, output[-8000:]
+    assert "uv not found: installing it into .tools/" in output  # quickstart on a bare machine
+    home = Path(env["HOME"])
+    for project in (template / "quickstart", home / "projects"):
+        project = project / "my-prefect-pipelines"
+        assert rows(project / "data" / "warehouse.db") == SAMPLE_ORDERS, project
+        assert (project / "uv.lock").is_file(), "the install writes the lock users commit"
+    assert output.count(": Completed\n") >= 2, output[-6000:]
+    assert output.count("schedules fire: scheduled runs") == 2, output[-6000:]
+    assert "Traceback" not in output, output
+    assert processes_mentioning(tmp_path) == []
+
+
+def test_rendered_readme_commands_work_as_written(tmp_path):
+    origin = tmp_path / "origin.git"  # the empty repository a user creates on their forge
+    subprocess.run(["git", "init", "--quiet", "--bare", str(origin)], check=True)
+    project = render(tmp_path / "out", repository_url=origin.as_uri())
+    readme = project / "README.md"
+    report_skipped(readme)
+    env = python_only_machine(tmp_path)
+    blocks = shell_blocks(readme.read_text())
+    text = script(blocks, after={"cp .env.example .env": FILL_ENV})
+    code, output = run_script(text, project, env, tmp_path / "readme.sh")
+    assert code == 0, output[-8000:]
+
+    assert "Successfully installed uv" in output  # the README's first line, on a bare machine
+    # etl-dev: the dev deployment ran to Completed and the prod schedule fired.
+    assert "[etl-dev] schedules fire: scheduled runs" in output, output[-6000:]
+    assert rows(project / "data" / "warehouse.db") == SAMPLE_ORDERS
+    # By hand: the worker cloned the pushed repository and ran dev; its data outlives the
+    # run's temporary directory, under ~/.local/share/<slug>/ (the run's log says where).
+    kept = Path(env["HOME"]) / ".local/share/my-prefect-pipelines/data/warehouse.db"
+    assert f"warehouse: {kept}" in output, output[-6000:]
+    assert rows(kept) == SAMPLE_ORDERS
+    assert "Finished in state Completed()" in output
+    assert "Traceback" not in output, output
+    assert processes_mentioning(tmp_path) == []
