@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -50,7 +51,10 @@ def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path):
     answers = FRESH[name]
     project = render(tmp_path / "out", **answers)
     env = python_only_machine(tmp_path)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])  # has uv
+    tools = tmp_path / "tools"  # uv, and only uv, added to the python3-only machine
+    tools.mkdir()
+    (tools / "uv").symlink_to(shutil.which("uv"))
+    env["PATH"] = os.pathsep.join([str(tools), env["PATH"]])
     sync = subprocess.run(
         ["uv", "sync", "--all-extras", "--python", sys.executable],
         cwd=project, env=env, capture_output=True, text=True, timeout=900,

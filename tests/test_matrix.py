@@ -149,15 +149,20 @@ def test_prefect_3_9_on_python_3_10_is_refused_in_one_line(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("prefect", "sqlalchemy_pinned"), [("3.9.1", False), ("3.8.8", True)])
-def test_each_prefect_line_constrains_what_breaks_it(prefect, sqlalchemy_pinned, tmp_path):
-    """3.8's scheduler fails on SQLAlchemy 2.1 (schedules never fire); both lines break
-    with FastAPI >= 0.151. The rendered pyproject.toml must say so for its line."""
+LINE_CONSTRAINTS = {"3.9.1": "whenever>=0.11", "3.8.8": "sqlalchemy>=2.0,<2.1"}
+
+
+@pytest.mark.parametrize("prefect", list(LINE_CONSTRAINTS))
+def test_each_prefect_line_constrains_what_breaks_it(prefect, tmp_path):
+    """3.8's scheduler fails on SQLAlchemy 2.1, 3.9's on whenever 0.10 (schedules never
+    fire, silently); both lines break with FastAPI >= 0.151. The rendered pyproject.toml
+    must constrain what breaks its line, and only that."""
     import tomllib
 
     project = render(tmp_path, prefect_version=prefect, python_version="3.11")
     deps = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
     assert f"prefect=={prefect}" in deps and "fastapi<0.151" in deps
-    assert ("sqlalchemy>=2.0,<2.1" in deps) is sqlalchemy_pinned, deps
+    for line, constraint in LINE_CONSTRAINTS.items():
+        assert (constraint in deps) is (line == prefect), deps
     dockerfile = (project / "Dockerfile").read_text()
     assert f"FROM prefecthq/prefect:{prefect}-python3.11\n" in dockerfile
