@@ -4,9 +4,11 @@ What a user does after `cookiecutter`, with nothing mocked: the rendered project
 to a local bare repository (so the deployment's `git_clone` pull step works offline), its
 own block script creates the blocks, `prefect deploy --all` registers every deployment
 (and report-prod's event trigger), and a process worker started in an unrelated directory
-clones the repository and runs `example-etl/dev`. Its completion must start
-`orders-report/report-prod` through the trigger, with the ETL run's id as a parameter; the
-same worker runs that report too. The warehouse and the CSV report are then read.
+clones the repository and runs `example-etl/dev`, then `example-etl/prod`. Only prod's
+completion may start `orders-report/report-prod` through the trigger, with the prod run's
+id as a parameter; the same worker runs that report too. The warehouse and the CSV
+report are then read. On SQLite the slug starts with "prefect", which the server
+reserves for pool names: the names made from it must all be accepted.
 
 The server runs on each backend the project supports: SQLite, and PostgreSQL as the
 rendered docker-compose.yml runs it (its database URL is taken from that file). The worker

@@ -141,7 +141,10 @@ def deploy(session: Session) -> list[dict]:
     for note in plan.notes:
         say(note)
     if plan.branches:
-        commit = snapshot(session.root, mirror, session.state / "mirror.index", plan.branches)
+        try:
+            commit = snapshot(session.root, mirror, session.state / "mirror.index", plan.branches)
+        except (OSError, RuntimeError) as error:
+            raise DevError(f"could not mirror the working copy with git: {error}") from error
         say(f"working copy snapshot {commit[:10]} in {STATE_DIR}/mirror.git")
     for name in plan.pools:
         if api(f"{session.api_url}/work_pools/{name}") is None:
@@ -203,6 +206,25 @@ def start_workers(session: Session, pools: set[str], warehouse: Path) -> None:
         say(f"worker started for pool {pool} (log: {STATE_DIR}/logs/worker-{pool}.log)")
 
 
+def choose(session: Session, deployed: list[dict], wanted: str) -> dict:
+    """The deployment `wanted` names: `name`, or `flow-name/name` when names repeat."""
+    flow, _, name = wanted.rpartition("/")
+    found = []
+    for deployment in deployed:
+        if deployment["name"] != name:
+            continue
+        flow_name = (api(f"{session.api_url}/flows/{deployment['flow_id']}") or {}).get("name")
+        if not flow or flow == flow_name:
+            found.append((f"{flow_name}/{name}", deployment))
+    if len(found) != 1:
+        known = ", ".join(sorted(d["name"] for d in deployed))
+        what = "no deployment" if not found else "more than one deployment"
+        hint = f"; deployments: {known}" if not found else "; say which: FLOW/NAME"
+        raise DevError(f"prefect.yaml has {what} named {wanted!r}{hint}")
+    say(f"running {found[0][0]}")
+    return found[0][1]
+
+
 def run_and_follow(session: Session, deployment: dict, timeout: float) -> str:
     """Start a run of `deployment`, print its state changes, return its final state type."""
     run = api(f"{session.api_url}/deployments/{deployment['id']}/create_flow_run", "POST", {})
@@ -225,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="etl-dev", description=__doc__.splitlines()[0])
     once = "stop after the run; exit code 0 only if it is Completed"
     parser.add_argument("--once", action="store_true", help=once)
-    parser.add_argument("--deployment", default="dev", help="deployment to run (default: dev)")
+    which = "deployment to run: NAME or FLOW/NAME (default: dev)"
+    parser.add_argument("--deployment", default="dev", help=which)
     parser.add_argument("--port", type=int, default=4200, help="server port if free (default 4200)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the run")
     args = parser.parse_args(argv)
@@ -237,9 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         session.connect(args.port)
         deployed = deploy(session)
         deployed_at = time.monotonic()
-        chosen = [d for d in deployed if d["name"] == args.deployment]
-        if not chosen:
-            raise DevError(f"prefect.yaml has no deployment named {args.deployment!r}")
+        chosen = choose(session, deployed, args.deployment)
         warehouse = root / "data" / "warehouse.db"
         start_workers(session, {d["work_pool_name"] for d in deployed}, warehouse)
         check_schedules(session, deployed, deployed_at)
@@ -252,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1)
         stopped = [p.name for p in session.started if not p.running()]
         raise DevError(f"{', '.join(stopped)} stopped unexpectedly (see {STATE_DIR}/logs/)")
-    except DevError as error:
+    except (DevError, RuntimeError) as error:  # RuntimeError: the server refused a call
         print(f"etl-dev: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
