@@ -72,7 +72,7 @@ def pairwise_matrix() -> list[dict]:
         missing -= pairs(best)
         matrix.append(best)
     while missing:  # extra rows for pairs the storage × pool rows could not cover
-        target = next(iter(missing))
+        target = min(missing)  # deterministic: every xdist worker must build the same list
         base = {
             "code_storage": "git",
             "work_pool_type": "process",

@@ -37,7 +37,7 @@ class Background:
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=os.name != "nt",
         )
 
     def running(self) -> bool:
@@ -48,6 +48,11 @@ class Background:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, grace: float = 20.0) -> None:
+        if os.name == "nt":  # no process groups: end the process tree's root
+            self.process.terminate()
+            self.process.wait(timeout=grace)
+            self._log_file.close()
+            return
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(self.process.pid, sig)
