@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     which = "deployment to run: NAME or FLOW/NAME (default: dev)"
     parser.add_argument("--deployment", default="dev", help=which)
     port = int(os.environ.get("ETL_DEV_PORT") or 4200)
-    parser.add_argument("--port", type=int, default=port, help="server port if free: ETL_DEV_PORT or 4200")
+    where = "server port if free (default: ETL_DEV_PORT or 4200)"
+    parser.add_argument("--port", type=int, default=port, help=where)
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the run")
     args = parser.parse_args(argv)
     session = None
