@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         warehouse = root / "data" / "warehouse.db"
         start_workers(session, {d["work_pool_name"] for d in deployed}, warehouse)
         check_schedules(session, deployed, deployed_at)
-        state = run_and_follow(session, chosen[0], args.timeout)
+        state = run_and_follow(session, chosen, args.timeout)
         say(f"UI: {session.ui_url}   data: {warehouse}")
         if args.once:
             return 0 if state == "COMPLETED" else 1
