@@ -128,7 +128,12 @@ def gitlab_jobs(path: Path) -> list[Job]:
         # The docker image is Alpine (busybox sh); the uv images are Debian with bash.
         shell = ["sh", "-e"] if str(image).startswith("docker:") else ["bash", "-e"]
         job_notes = [f"image {image} -> local shell {shell[0]}"]
-        found.append((stages.index(job.get("stage", "test")), Job("gitlab", name, steps, env, shell, job_notes)))
+        found.append(
+            (
+                stages.index(job.get("stage", "test")),
+                Job("gitlab", name, steps, env, shell, job_notes),
+            )
+        )
     return [job for _, job in sorted(found, key=lambda pair: pair[0])]
 
 
@@ -151,7 +156,9 @@ class Context(dict):
         if name not in self:
             raise NameError(f"unknown property {name!r} for the local runner")
         value = self[name]
-        return Context(value) if isinstance(value, dict) and not isinstance(value, Context) else value
+        return (
+            Context(value) if isinstance(value, dict) and not isinstance(value, Context) else value
+        )
 
 
 class Secrets(dict):
@@ -305,7 +312,9 @@ def run_github_job(job: Job, checkout: Path, env: dict, python: str, slug: str, 
                 step.status, step.note = "skipped", f"if: {step.condition} is false here"
                 log(step)
                 continue
-            step_env = {k: substitute(v, contexts, checkout) for k, v in {**job.env, **step.env}.items()}
+            step_env = {
+                k: substitute(v, contexts, checkout) for k, v in {**job.env, **step.env}.items()
+            }
             script = substitute(step.run, contexts, checkout)
         except RuntimeError as error:
             step.status, step.note, failed = "FAILED", str(error), True
@@ -316,7 +325,10 @@ def run_github_job(job: Job, checkout: Path, env: dict, python: str, slug: str, 
             step.status, step.note = "skipped", reason
             log(step)
             continue
-        files = {name: runner / f"{name.lower()}-{step.step_id}" for name in ("GITHUB_ENV", "GITHUB_OUTPUT")}
+        files = {
+            name: runner / f"{name.lower()}-{step.step_id}"
+            for name in ("GITHUB_ENV", "GITHUB_OUTPUT")
+        }
         for file in files.values():
             file.touch()
         script_file = runner / f"{step.step_id}.sh"
@@ -357,7 +369,8 @@ def run_gitlab_job(job: Job, checkout: Path, env: dict, python: str, slug: str, 
         env[key] = expand(str(value), env)
     # GitLab's `cache:` restores the uv cache between pipelines; here the machine's own
     # uv cache plays that part (the pipeline's UV_CACHE_DIR would start empty).
-    env.pop("UV_CACHE_DIR", None)
+    if env.pop("UV_CACHE_DIR", None):
+        job.notes.append("cache: -> this machine's uv cache (instead of the job's UV_CACHE_DIR)")
     marks = checkout.parent / f"{checkout.name}-marks"
     lines = ["set -e"]
     for number, step in enumerate(job.steps):
@@ -365,10 +378,10 @@ def run_gitlab_job(job: Job, checkout: Path, env: dict, python: str, slug: str, 
         if reason:
             step.status, step.note = "skipped", reason
             continue
-        lines += [step.run, f"echo {number} >> '{marks}'"]
+        lines += [step.run, f"echo {number} $(date +%s) >> '{marks}'"]
     script = checkout.parent / f"{checkout.name}.sh"
     script.write_text("\n".join(lines) + "\n")
-    started = time.monotonic()
+    started = time.time()
     result = subprocess.run(
         [*job.shell, str(script)],
         cwd=checkout,
@@ -377,22 +390,22 @@ def run_gitlab_job(job: Job, checkout: Path, env: dict, python: str, slug: str, 
         text=True,
         timeout=STEP_TIMEOUT * 2,
     )
-    seconds = time.monotonic() - started
-    done = {int(n) for n in marks.read_text().split()} if marks.exists() else set()
-    failed = False
+    seconds = time.time() - started
+    done = dict(line.split() for line in marks.read_text().splitlines()) if marks.exists() else {}
+    failed, previous = False, started
     for number, step in enumerate(job.steps):
         if step.status == "skipped":
             pass
-        elif number in done:
+        elif str(number) in done:
             step.status = "ran"
+            step.seconds = max(int(done[str(number)]) - previous, 0.01)
+            previous = int(done[str(number)])
         elif not failed:
             step.status, failed = "FAILED", True
             step.note = f"exit {result.returncode}: " + tail(result.stdout + result.stderr)
         else:
             step.status = "not reached"
         log(step)
-    if job.steps:
-        job.steps[-1].seconds = seconds
     job.notes.append(f"{seconds:.0f} s for the job's script")
 
 
@@ -411,7 +424,9 @@ def find_python(version: str) -> tuple[str, str]:
     """A local interpreter for `version` (PATH, then pyenv's versions), else this one."""
     candidates = [shutil.which(f"python{version}")]
     root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
-    candidates += sorted(str(p) for p in Path(root).glob(f"versions/{version}.*/bin/python{version}"))
+    candidates += sorted(
+        str(p) for p in Path(root).glob(f"versions/{version}.*/bin/python{version}")
+    )
     for candidate in filter(None, candidates):
         check = subprocess.run(
             [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
@@ -420,7 +435,7 @@ def find_python(version: str) -> tuple[str, str]:
         )
         if check.returncode == 0 and check.stdout.strip() == version:
             return candidate, f"Python {version}: {candidate}"
-    here = "%d.%d" % sys.version_info[:2]
+    here = "{}.{}".format(*sys.version_info[:2])
     return sys.executable, f"Python {version} not found here; used {here} ({sys.executable})"
 
 
@@ -446,13 +461,18 @@ def run_ci(project: Path, python: str, work: Path | None = None, log=None) -> li
 
 
 def table(jobs: list[Job]) -> str:
-    rows = ["| provider | job | step | status | seconds | note |", "| --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| provider | job | step | status | seconds | note |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for job in jobs:
         for step in job.steps:
             what = step.name.replace("|", "\\|")
             seconds = f"{step.seconds:.0f}" if step.seconds else ""
             note = step.note.replace("|", "\\|")[:300]
-            rows.append(f"| {job.provider} | {job.name} | {what} | {step.status} | {seconds} | {note} |")
+            rows.append(
+                f"| {job.provider} | {job.name} | {what} | {step.status} | {seconds} | {note} |"
+            )
     return "\n".join(rows)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -53,7 +52,9 @@ def parse_answers(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or key not in questions or key.startswith("_"):
-            sys.exit(f"--answer {pair!r}: expected question=value with a question of cookiecutter.json")
+            sys.exit(
+                f"--answer {pair!r}: expected question=value with a question of cookiecutter.json"
+            )
         answers[key] = value
     return answers
 
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answer", action="append", default=[], metavar="QUESTION=VALUE")
     parser.add_argument("--python", help="interpreter for the CI's setup-uv / uv image")
-    parser.add_argument("--output", type=Path, help="where to render (default: a temporary directory)")
+    parser.add_argument(
+        "--output", type=Path, help="where to render (default: a temporary directory)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the rendered project and clones")
     args = parser.parse_args(argv)
     answers = parse_answers(args.answer)
@@ -70,16 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="smoke-", dir=args.output))
     try:
         project = Path(
-            cookiecutter(str(ROOT), no_input=True, extra_context=answers, output_dir=str(work / "render"))
+            cookiecutter(
+                str(ROOT), no_input=True, extra_context=answers, output_dir=str(work / "render")
+            )
         )
         defaults = json.loads((ROOT / "cookiecutter.json").read_text())
         version = answers.get("python_version", defaults["python_version"][0])
-        python, python_note = (args.python, f"Python: {args.python} (--python)") if args.python else ci_local.find_python(version)
+        python, python_note = (
+            (args.python, f"Python: {args.python} (--python)")
+            if args.python
+            else ci_local.find_python(version)
+        )
         print(f"[smoke] answers: {answers or 'defaults'}; {python_note}", flush=True)
         ci_local.commit_project(project, python)
 
         def log(step):
-            print(f"[smoke] {step.provider} {step.job}: {step.name} -> {step.status} {step.note[:200]}", flush=True)
+            note = step.note[:200]
+            print(
+                f"[smoke] {step.provider} {step.job}: {step.name} -> {step.status} {note}",
+                flush=True,
+            )
 
         started = time.monotonic()
         jobs = ci_local.run_ci(project, python, work / "ci", log=log)
@@ -92,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         failed = [s for job in jobs for s in job.steps if s.status == "FAILED"]
         if not jobs:
             print("[smoke] the rendered project has no CI file (ci_provider=none): nothing to run")
-        print(f"[smoke] {'FAILED' if failed else 'passed'} in {time.monotonic() - started:.0f} s ({work})")
+        seconds = time.monotonic() - started
+        print(f"[smoke] {'FAILED' if failed else 'passed'} in {seconds:.0f} s ({work})")
         return 1 if failed else 0
     finally:
         if not args.keep:

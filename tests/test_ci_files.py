@@ -120,7 +120,9 @@ def test_actionlint_can_fail(actionlint, tmp_path):
 
 
 def uses_lines(path: Path) -> list[str]:
-    return [line.strip().removeprefix("- ") for line in path.read_text().splitlines() if "uses:" in line]
+    return [
+        line.strip().removeprefix("- ") for line in path.read_text().splitlines() if "uses:" in line
+    ]
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_release(projects):
@@ -140,7 +142,9 @@ def test_the_rendered_ci_pins_what_dependabot_keeps_fresh(projects):
         if name.startswith("github"):
             for line in uses_lines(project / ".github/workflows/ci.yml"):
                 action, sha = PINNED_USES.fullmatch(line).groups()
-                assert pins.get(action) == sha, f"{name}: {line} (generated-pins.yml: {pins.get(action)})"
+                assert pins.get(action) == sha, (
+                    f"{name}: {line} (generated-pins.yml: {pins.get(action)})"
+                )
                 used.add(action)
     assert used == set(pins), "generated-pins.yml lists exactly the rendered CI's actions"
     # The actions both use are pinned alike.
