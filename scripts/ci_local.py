@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from _uv import uv as find_uv
 
 STEP_TIMEOUT = 1200
 
@@ -236,10 +237,9 @@ def base_env(python: str, work: Path) -> dict:
     env.pop("VIRTUAL_ENV", None)
     venv_bin = str(Path(sys.prefix) / ("Scripts" if os.name == "nt" else "bin"))
     path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin]
-    uv = shutil.which("uv", path=os.pathsep.join(path)) or shutil.which("uv")
-    if uv is None:
-        raise RuntimeError("uv is not installed (the CI files' actions and images provide it)")
-    path.insert(0, str(Path(uv).parent))
+    # setup-uv and the uv images put uv on PATH; here: the machine's, or .tools/ (installed
+    # on first use, like scripts/run_tests.py does).
+    path.insert(0, str(Path(find_uv()).parent))
     env.update(
         PATH=os.pathsep.join(path),
         CI="true",
@@ -442,7 +442,7 @@ def find_python(version: str) -> tuple[str, str]:
 def commit_project(project: Path, python: str) -> None:
     """What a user does after rendering: lock, `git init`, commit everything."""
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    subprocess.run(["uv", "lock", "--python", python], cwd=project, check=True, env=env)
+    subprocess.run([find_uv(), "lock", "--python", python], cwd=project, check=True, env=env)
     git = ["git", "-c", "user.name=smoke", "-c", "user.email=smoke@example.com"]
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=project, check=True)
     subprocess.run([*git, "add", "-A"], cwd=project, check=True)
