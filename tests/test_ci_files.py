@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -221,6 +222,20 @@ def test_rendered_dependabot_covers_actions_uv_and_docker(projects):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (projects["gitlab-default"] / ".github").exists()
+    assert not (projects["github-default"] / "renovate.json").exists()
+
+
+def test_rendered_renovate_covers_gitlab_images_uv_and_docker(projects):
+    """GitLab has no Dependabot: GitLab projects get Renovate with the same three."""
+    path = projects["gitlab-default"] / "renovate.json"
+    config = json.loads(path.read_text())
+    assert set(config["enabledManagers"]) == {"gitlabci", "pep621", "dockerfile"}
+    result = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.renovate", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # ---------------------------------------------------------------- the local CI runner
@@ -303,3 +318,12 @@ deploy:
     assert [s.status for s in test.steps] == ["ran", "ran", "skipped", "FAILED", "not reached"]
     assert [s.status for s in deploy.steps] == ["skipped"]
     assert "workspace" in deploy.steps[0].note
+
+
+def test_smoke_refuses_an_unknown_question():
+    result = subprocess.run(
+        [sys.executable, str(TEMPLATE / "scripts/smoke.py"), "--answer", "colour=blue"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "colour=blue" in result.stderr

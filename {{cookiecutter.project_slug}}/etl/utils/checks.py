@@ -55,6 +55,7 @@ SCHEMAS = {  # file -> check-jsonschema's built-in schema for it (`--tools`)
     ".github/workflows/ci.yml": "vendor.github-workflows",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
     ".github/dependabot.yml": "vendor.dependabot",
+    "renovate.json": "vendor.renovate",
     "docker-compose.yml": "vendor.compose-spec",
 }
 
