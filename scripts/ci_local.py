@@ -5,7 +5,8 @@ project has (`.github/workflows/*.yml`, `.gitlab-ci.yml`), every job gets a fres
 the committed project and then:
 
 - a `run:` script (GitHub) or `script:` line (GitLab) is executed as written, with the
-  runner's shell (`bash -eo pipefail` on GitHub; one `bash -e` or, for `docker:` images,
+  runner's shell (GitHub: `bash -e`, or `bash --noprofile --norc -eo pipefail` for
+  `shell: bash`, and `working-directory:`; GitLab: one `bash -e` or, for `docker:` images,
   `sh -e` session per GitLab job), unless it needs something this machine must not or
   cannot use: a Docker engine, a registry login, a real Prefect workspace. Those are listed
   as skipped with the reason. Anything else that fails is a failure.
@@ -58,6 +59,15 @@ ACTIONS = {
 }
 
 
+# GitHub's shells on Linux runners: no `shell:` gives `bash -e {0}`, `shell: bash` adds
+# pipefail (a KeyError on any other shell: teach the runner about it first).
+GITHUB_SHELLS = {
+    "default": ["bash", "-e"],
+    "bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"],
+    "sh": ["sh", "-e"],
+}
+
+
 @dataclass
 class Step:
     provider: str  # github | gitlab
@@ -68,6 +78,8 @@ class Step:
     condition: str | None = None  # a GitHub step's `if:`
     env: dict = field(default_factory=dict)
     step_id: str | None = None
+    shell: list[str] | None = None  # a GitHub step's own; else the job's
+    directory: str = "."  # a GitHub step's working-directory
     status: str = "pending"  # ran | skipped | local | FAILED | not reached
     note: str = ""
     seconds: float = 0.0
@@ -90,6 +102,10 @@ def github_jobs(path: Path) -> list[Job]:
     data = yaml.safe_load(path.read_text())
     jobs = []
     for job_name, job in data["jobs"].items():
+        defaults = {
+            **data.get("defaults", {}).get("run", {}),
+            **job.get("defaults", {}).get("run", {}),
+        }
         steps = []
         for number, step in enumerate(job.get("steps", []), 1):
             uses = step.get("uses", "")
@@ -106,11 +122,12 @@ def github_jobs(path: Path) -> list[Job]:
                     condition=step.get("if"),
                     env=step.get("env", {}),
                     step_id=step.get("id", f"step{number}"),
+                    shell=GITHUB_SHELLS[step.get("shell", defaults.get("shell", "default"))],
+                    directory=step.get("working-directory", defaults.get("working-directory", ".")),
                 )
             )
         env = {**data.get("env", {}), **job.get("env", {})}
-        shell = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
-        jobs.append(Job("github", job_name, steps, env=env, shell=shell))
+        jobs.append(Job("github", job_name, steps, env=env))
     return jobs
 
 
@@ -335,8 +352,8 @@ def run_github_job(job: Job, checkout: Path, env: dict, python: str, slug: str, 
         script_file.write_text(script)
         started = time.monotonic()
         result = subprocess.run(
-            [*job.shell, str(script_file)],
-            cwd=checkout,
+            [*(step.shell or job.shell), str(script_file)],
+            cwd=checkout / step.directory,
             env={**env, **step_env, **{k: str(v) for k, v in files.items()}},
             capture_output=True,
             text=True,

@@ -327,3 +327,22 @@ def test_smoke_refuses_an_unknown_question():
         text=True,
     )
     assert result.returncode == 1 and "colour=blue" in result.stderr
+
+
+def test_local_runner_uses_githubs_shells(tmp_path):
+    """No `shell:` is `bash -e` (a failing pipe head passes); `shell: bash` adds pipefail."""
+    workflow = """
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: false | true
+      - working-directory: sub
+        run: test -f here.txt
+      - shell: bash
+        run: false | true
+"""
+    project = committed(tmp_path, {".github/workflows/ci.yml": workflow, "sub/here.txt": ""})
+    [job] = ci_local.run_ci(project, sys.executable, tmp_path / "work")
+    assert [s.status for s in job.steps] == ["ran", "ran", "FAILED"]
