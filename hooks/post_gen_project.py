@@ -19,7 +19,7 @@ ANSWERS = json.loads({{cookiecutter | tojson | tojson}})  # noqa: F821
 # answer -> paths that only that answer needs; the paths of every other answer are removed.
 ONLY_FOR = {
     ("ci_provider", "github"): [".github"],
-    ("ci_provider", "gitlab"): [".gitlab-ci.yml"],
+    ("ci_provider", "gitlab"): [".gitlab-ci.yml", "renovate.json"],
     ("notifications", "slack"): ["tests/test_notifications.py"],
 }
 

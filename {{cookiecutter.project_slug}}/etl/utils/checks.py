@@ -49,11 +49,13 @@ WORK_POOL_KEYS = {"name", "work_queue_name", "job_variables"}
 REQUIRED_DEPLOYMENT_KEYS = ("name", "entrypoint", "description", "tags", "work_pool")
 CI_PYTHON = {
     ".github/workflows/ci.yml": r'python-version: "(3\.\d+)"',
-    ".gitlab-ci.yml": r"uv:python(3\.\d+)",
+    ".gitlab-ci.yml": r"uv:[\d.]+-python(3\.\d+)",
 }
 SCHEMAS = {  # file -> check-jsonschema's built-in schema for it (`--tools`)
     ".github/workflows/ci.yml": "vendor.github-workflows",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
+    ".github/dependabot.yml": "vendor.dependabot",
+    "renovate.json": "vendor.renovate",
     "docker-compose.yml": "vendor.compose-spec",
 }
 
