@@ -40,6 +40,7 @@ RULES = {
     "PY010": "a top-level key Prefect ignores (misspelt, or a deployment key at the top)",
     "PY011": "a deployment key Prefect ignores",
     "PY012": "a work_pool key Prefect ignores",
+    "PY013": "a tag that is not a string",
     "PY020": "job_variables beside work_pool instead of inside it (dropped by prefect deploy)",
     "PY021": "work_queue_name on the deployment instead of its work_pool (ignored)",
     "PY030": "a deployment without an entrypoint",
@@ -54,6 +55,8 @@ RULES = {
     "PY060": "a secret in plain text",
     "PY061": "a secret block inside job_variables or parameters (stored in plain text)",
     "PY070": "a step function that does not import in Prefect 3",
+    "PY071": "a step whose inputs are not indented under its function",
+    "PY072": "a {{ reference }} that no step or Prefect fills (left as literal text)",
     "PY080": "a work pool name the server refuses (names starting with 'prefect' are reserved)",
     "PY090": "the flow does not load or its parameters do not validate (--deep)",
     # house style (--strict): the generated project's own rules
@@ -91,6 +94,10 @@ DEPLOYMENT_KEYS = {
     "sla",
 }
 WORK_POOL_KEYS = {"name", "work_queue_name", "job_variables"}
+SCHEDULE_KEYS = {
+    "cron", "interval", "rrule", "timezone", "anchor_date", "active", "parameters", "slug",
+    "replaces", "day_or",
+}  # fmt: skip
 # Prefect 3's built-in steps (prefect.deployments.steps); others import from their package.
 PREFECT_STEPS = {
     "git_clone",
@@ -100,6 +107,7 @@ PREFECT_STEPS = {
     "run_shell_script",
     "pip_install_requirements",
 }
+RENAMED_STEPS = {"git_clone_project": "git_clone", "set_working_directory": "set_working_directory"}
 CONTAINER_POOLS = {
     "docker",
     "kubernetes",
@@ -113,6 +121,7 @@ CONTAINER_POOLS = {
 }
 ENV_VAR = re.compile(r"\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 TEMPLATED = re.compile(r"\{\{.*\}\}")
+HOST_ONLY_PATH = re.compile(r"^(/Users/|~|[A-Za-z]:[\\/])")  # never inside a Linux container
 HOME_PATH = re.compile(r"^(/Users/|/home/|/root(/|$)|/workspaces/|/mnt/[a-z]/|~|[A-Za-z]:[\\/])")
 ABSOLUTE_PATH = re.compile(r"^(/|~|[A-Za-z]:[\\/])")
 TOKENS = re.compile(
@@ -126,6 +135,10 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 SECRET_BLOCK = re.compile(r"\{\{\s*prefect\.blocks\.(secret|[\w-]*credentials)\.", re.IGNORECASE)
+REFERENCE = re.compile(r"\{\{\s*([A-Za-z_][\w-]*)((?:\.[\w-]+)*)\s*\}\}")
+# what Prefect fills in a {{ }} besides step outputs: blocks and variables at deploy time,
+# the run's context when a worker starts it (job_variables), events (triggers)
+FILLED_BY_PREFECT = {"prefect", "flow_run", "flow", "deployment", "work_pool", "event", "ctx"}
 SUPPRESS = re.compile(r"#\s*prefect-yaml-check:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
 
 
@@ -324,19 +337,25 @@ class _File:
 
 
 def _dockerfile_workdirs(root: Path, data: dict) -> list[str]:
-    """WORKDIR paths of the Dockerfiles the file builds (or `Dockerfile` beside it)."""
-    names = {"Dockerfile"}
+    """WORKDIR paths of the Dockerfiles the file builds, or of any `Dockerfile` in the
+    repository's top two levels (not a dev container's), with ARG/ENV defaults filled in."""
+    paths = {root / "Dockerfile", *root.glob("*/Dockerfile")}
     for _, key, value in _walk(data.get("build")):
         if key == "dockerfile" and isinstance(value, str) and value != "auto":
-            names.add(value)
+            paths.add(root / value)
     workdirs = []
-    for name in names:
-        path = root / name
+    for path in sorted(paths):
+        if ".devcontainer" in path.parts:
+            continue
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        workdirs += re.findall(r"^\s*WORKDIR\s+[\"']?([^\s\"']+)", text, re.M | re.I)
+        values = dict(re.findall(r"^\s*(?:ARG|ENV)\s+(\w+)[= ]\"?([^\s\"]+)", text, re.M | re.I))
+        for workdir in re.findall(r"^\s*WORKDIR\s+[\"']?([^\s\"']+)", text, re.M | re.I):
+            workdirs.append(
+                re.sub(r"\$\{?(\w+)\}?", lambda m, v=values: v.get(m.group(1), m.group(0)), workdir)
+            )
     return [w.rstrip("/") or "/" for w in workdirs if w.startswith("/")]
 
 
@@ -345,7 +364,7 @@ def _check_top_level(f: _File) -> None:
         if not isinstance(key, str) or key in TOP_LEVEL_KEYS:
             continue
         close = difflib.get_close_matches(key, TOP_LEVEL_KEYS, n=1, cutoff=0.8)
-        if close:
+        if close and close[0] not in ("name", "prefect-version"):  # those two are unused
             f.add(
                 (key,),
                 "PY010",
@@ -421,11 +440,16 @@ def _check_shape(f: _File) -> None:
             where = ("deployments", index, "schedules", number)
             if not isinstance(schedule, dict):
                 f.add(where, "PY003", f"{_where(where)} must be a mapping")
-            elif (
-                schedule
-                and "schedule" not in schedule
-                and sum(k in schedule for k in ("cron", "interval", "rrule")) != 1
-            ):
+            elif schedule and "schedule" not in schedule:
+                for key in schedule:
+                    if key not in SCHEDULE_KEYS:
+                        f.add(
+                            where + (key,),
+                            "PY003",
+                            f"{_where(where + (key,))}: Extra inputs are not permitted",
+                        )
+                if sum(k in schedule for k in ("cron", "interval", "rrule")) == 1:
+                    continue
                 f.add(
                     where,
                     "PY003",
@@ -494,6 +518,10 @@ def _check_deployment(f: _File, index: int, deployment: dict, label: str) -> Non
                 f"deployment {label}: job_variables beside work_pool "
                 "are dropped by prefect deploy; move them under work_pool",
             )
+        elif key == "is_schedule_active" and deployment[key] is not False:
+            continue  # Prefect 2's switch; ignored now, and `true` was the default anyway
+        elif key in SCHEDULE_KEYS and _repeats_schedules(deployment, key):
+            continue  # a stray copy of what every schedule says already
         elif key == "work_queue_name":
             f.add(
                 at + (key,),
@@ -509,6 +537,16 @@ def _check_deployment(f: _File, index: int, deployment: dict, label: str) -> Non
                 "PY011",
                 f"unknown key {key!r} in deployment {label} (Prefect ignores it; {hint})",
             )
+    tags = deployment.get("tags")
+    if isinstance(tags, list):
+        for number, tag in enumerate(tags):
+            if isinstance(tag, (list, dict)):
+                f.add(
+                    at + ("tags",),  # an alias's items carry the anchor's line
+                    "PY013",
+                    f"deployment {label}: tag {number + 1} is a {type(tag).__name__}, not a "
+                    "string (an alias of a list inside a list?); deploying fails",
+                )
     pool = deployment.get("work_pool")
     if isinstance(pool, dict):
         for key in pool:
@@ -534,6 +572,8 @@ def _check_deployment(f: _File, index: int, deployment: dict, label: str) -> Non
         if not isinstance(pool, dict) or not pool.get("name"):
             f.add(at + ("work_pool",), "PY103", f"deployment {label}: work_pool needs a name")
     entrypoint = deployment.get("entrypoint")
+    if not entrypoint and deployment.get("name") is None:
+        return  # an unnamed stanza (prefect init writes one): prefect deploy skips it
     if not entrypoint:
         f.add(
             at + ("entrypoint",) if "entrypoint" in deployment else at,
@@ -543,6 +583,12 @@ def _check_deployment(f: _File, index: int, deployment: dict, label: str) -> Non
         )
     elif isinstance(entrypoint, str) and f.options.code:
         _check_entrypoint(f, at, deployment, label, entrypoint)
+
+
+def _repeats_schedules(deployment: dict, key: str) -> bool:
+    schedules = deployment.get("schedules")
+    schedules = schedules if isinstance(schedules, list) else [deployment.get("schedule")]
+    return all(isinstance(s, dict) and s.get(key) == deployment[key] for s in schedules)
 
 
 def _scheduled(deployment: dict) -> bool:
@@ -689,14 +735,30 @@ def _is_flow_decorator(node: ast.expr) -> bool:
 
 
 def _check_steps(f: _File) -> None:
-    sections = [((s,), f.data.get(s)) for s in ("build", "push", "pull")]
-    for index, deployment, _ in f.deployments():
+    deployments = f.deployments()
+    sections = [
+        ((s,), f.data.get(s))
+        for s in ("build", "push", "pull")
+        if not deployments or any(d.get(s) is None for _, d, _ in deployments)
+    ]  # a section every deployment replaces with its own is never run
+    for index, deployment, _ in deployments:
         sections += [
             (("deployments", index, s), deployment.get(s)) for s in ("build", "push", "pull")
         ]
     for where, steps in sections:
         for number, step in enumerate(steps if isinstance(steps, list) else [steps]):
             if not isinstance(step, dict):
+                continue
+            at = where + ((number,) if isinstance(steps, list) else ())
+            functions = [k for k in step if isinstance(k, str) and "." in k]
+            if len(step) > 1 and functions:
+                inputs = ", ".join(str(k) for k in step if k not in functions)
+                f.add(
+                    at + (functions[0],),
+                    "PY071",
+                    f"step {functions[0]!r} has its inputs ({inputs}) beside it instead of "
+                    "indented under it; Prefect needs one key per step",
+                )
                 continue
             for name in step:
                 if not isinstance(name, str):
@@ -707,9 +769,43 @@ def _check_steps(f: _File) -> None:
                     f.add(path, "PY070", problem)
 
 
+def _check_references(f: _File) -> None:
+    """`{{ id.output }}` needs a step with that id; `{{ name }}` alone is a placeholder of
+    `prefect init`'s recipes that nothing fills: both stay literal text."""
+    ids = {
+        value
+        for _, key, value in _walk(
+            {k: f.data.get(k) for k in ("build", "push", "pull")}
+            | {i: {k: d.get(k) for k in ("build", "push", "pull")} for i, d, _ in f.deployments()}
+        )
+        if key == "id" and isinstance(value, str)
+    }
+    places = [(("build",), f.data.get("build")), (("push",), f.data.get("push"))]
+    places += [(("pull",), f.data.get("pull"))]
+    for index, deployment, _ in f.deployments():
+        for key in ("build", "push", "pull", "work_pool", "parameters", "entrypoint"):
+            places.append((("deployments", index, key), deployment.get(key)))
+    for base, value in places:
+        items = [(base, None, value)] if isinstance(value, str) else _walk(value, base)
+        for path, _, text in items:
+            if not isinstance(text, str):
+                continue
+            for head, rest in REFERENCE.findall(text):
+                if head in ids or head in FILLED_BY_PREFECT:
+                    continue
+                if rest:
+                    message = f"{{{{ {head}{rest} }}}}: no step has id {head!r}"
+                    close = difflib.get_close_matches(head, ids, n=1)
+                    message += f" (did you mean {close[0]!r}?)" if close else ""
+                else:
+                    message = f"{{{{ {head} }}}} is a placeholder nothing fills; write the value"
+                f.add(path, "PY072", message + "; Prefect leaves it as literal text")
+
+
 def _step_problem(name: str) -> str | None:
     if name.startswith("prefect.projects.steps."):
-        new = "prefect.deployments.steps." + name.rpartition(".")[2]
+        function = name.rpartition(".")[2]
+        new = "prefect.deployments.steps." + RENAMED_STEPS.get(function, function)
         return f"step {name!r} is Prefect 2's name and does not import in Prefect 3; use {new!r}"
     if name.startswith("prefect.deployments.steps."):
         function = name.removeprefix("prefect.deployments.steps.")
@@ -733,6 +829,16 @@ def _check_values(f: _File) -> None:
         for part in path[2:]:
             value = value.get(part) if isinstance(value, dict) else None
         for sub, _, text in _walk(value, path):
+            names = ENV_VAR.findall(text) if isinstance(text, str) else []
+            for name in names:
+                if SECRET_KEY.search(name):
+                    f.add(
+                        sub,
+                        "PY061",
+                        f"{{{{ ${name} }}}} in {kind}: prefect deploy fills it from the "
+                        "environment and stores the secret in plain text on the deployment; "
+                        "use a secret block read by the flow instead",
+                    )
             if isinstance(text, str) and SECRET_BLOCK.search(text):
                 f.add(
                     sub,
@@ -758,7 +864,7 @@ def _check_values(f: _File) -> None:
                 and SECRET_KEY.search(key)
                 and text
                 and not TEMPLATED.search(text)
-                and not text.startswith("$")
+                and _looks_secret(text)
             ):
                 f.add(
                     path,
@@ -778,6 +884,16 @@ def _check_values(f: _File) -> None:
         _check_paths(f, (), {}, "")
 
 
+def _looks_secret(text: str) -> bool:
+    """A value, not a name: no spaces, 8+ characters of 2+ kinds, not naming a secret."""
+    if len(text) < 8 or " " in text or text.startswith("$") or "://" in text:
+        return False
+    if re.search(r"password|passwd|secret|token|key", text, re.IGNORECASE):
+        return False  # the name of a secret or of a key in one
+    kinds = [r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"]
+    return sum(bool(re.search(kind, text)) for kind in kinds) >= 2
+
+
 def _is_latest(key: object, text: str, path: tuple) -> bool:
     if TEMPLATED.search(text):
         return False
@@ -792,10 +908,11 @@ def _is_latest(key: object, text: str, path: tuple) -> bool:
 
 
 def _check_paths(f: _File, at: tuple, deployment: dict, label: str) -> None:
-    """Absolute paths: a user's home folder fails on any other machine (correctness); any
-    host path is house style. Paths inside a container or its image's WORKDIR are fine."""
+    """A working folder on one person's machine fails everywhere else (correctness): a
+    Windows or macOS path always, a home folder unless the runs are in a container. Under
+    --strict any absolute path outside the image's WORKDIR is reported (house style)."""
     container = f.in_container(deployment) if deployment else False
-    sources = [(("pull",), f.data.get("pull"))] + [(at + ("pull",), deployment.get("pull"))]
+    sources = [(("pull",), f.data.get("pull")), (at + ("pull",), deployment.get("pull"))]
     if f.options.strict:
         sources = [((), {k: v for k, v in f.data.items() if k != "deployments"}), (at, deployment)]
     for base, value in sources:
@@ -803,17 +920,16 @@ def _check_paths(f: _File, at: tuple, deployment: dict, label: str) -> None:
             if not isinstance(text, str) or not ABSOLUTE_PATH.match(text.strip()):
                 continue
             if any(text == w or text.startswith(w.rstrip("/") + "/") for w in f.workdirs):
-                continue
-            if container and not HOME_PATH.match(text):
-                continue
-            if HOME_PATH.match(text) and not container and key == "directory":
+                continue  # where the image puts the code
+            host_only = bool(HOST_ONLY_PATH.match(text))
+            if key == "directory" and (host_only or HOME_PATH.match(text) and not container):
                 f.add(
                     path,
                     "PY040",
                     f"{text!r} is a folder on one machine; runs elsewhere "
                     "fail. Use a git_clone pull step, or a relative path",
                 )
-            elif f.options.strict and not container:
+            elif f.options.strict:
                 f.add(
                     path,
                     "PY105",
@@ -902,6 +1018,7 @@ def check_text(text: str, path: Path, options: Options) -> tuple[list[Finding], 
     for index, deployment, label in deployments:
         _check_deployment(f, index, deployment, label)
     _check_steps(f)
+    _check_references(f)
     _check_values(f)
     _check_variables(f, text)
     if options.deep and valid and not any(x.code < "PY100" for x in f.findings):
