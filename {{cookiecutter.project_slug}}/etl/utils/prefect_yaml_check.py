@@ -94,6 +94,7 @@ DEPLOYMENT_KEYS = {
     "sla",
 }
 WORK_POOL_KEYS = {"name", "work_queue_name", "job_variables"}
+SCHEDULE_DEFAULTS = {"day_or": True, "active": True}
 SCHEDULE_KEYS = {
     "cron", "interval", "rrule", "timezone", "anchor_date", "active", "parameters", "slug",
     "replaces", "day_or",
@@ -588,6 +589,8 @@ def _check_deployment(f: _File, index: int, deployment: dict, label: str) -> Non
 def _repeats_schedules(deployment: dict, key: str) -> bool:
     schedules = deployment.get("schedules")
     schedules = schedules if isinstance(schedules, list) else [deployment.get("schedule")]
+    if deployment[key] == SCHEDULE_DEFAULTS.get(key, ...):
+        return True  # says what Prefect does anyway
     return all(isinstance(s, dict) and s.get(key) == deployment[key] for s in schedules)
 
 
