@@ -32,8 +32,9 @@ def extract_code(mirror: Path, commit: str, target: Path) -> None:
     for path in git(mirror, "ls-tree", "-r", "--name-only", commit).splitlines():
         if not path.endswith(wanted):
             continue
-        shown = subprocess.run(["git", "-C", str(mirror), "show", f"{commit}:{path}"],
-                               capture_output=True)
+        shown = subprocess.run(
+            ["git", "-C", str(mirror), "show", f"{commit}:{path}"], capture_output=True
+        )
         if shown.returncode == 0:
             (target / path).parent.mkdir(parents=True, exist_ok=True)
             (target / path).write_bytes(shown.stdout)
@@ -53,19 +54,34 @@ def main() -> None:
         owner, _, name = mirror.resolve().parent.name.partition("+")
         if mirror.name != "repo":
             owner, _, name = mirror.resolve().name.partition("+")
-        commit = git(mirror, "log", "--all", "--format=%H", "-n1", "--diff-filter=AM", "--",
-                     "prefect.yaml", "*/prefect.yaml").strip()
+        commit = git(
+            mirror,
+            "log",
+            "--all",
+            "--format=%H",
+            "-n1",
+            "--diff-filter=AM",
+            "--",
+            "prefect.yaml",
+            "*/prefect.yaml",
+        ).strip()
         if not commit:
             print(f"skip {owner}/{name}: no prefect.yaml in its history")
             continue
-        paths = [p for p in git(mirror, "ls-tree", "-r", "--name-only", commit).splitlines()
-                 if p == "prefect.yaml" or p.endswith("/prefect.yaml")]
+        paths = [
+            p
+            for p in git(mirror, "ls-tree", "-r", "--name-only", commit).splitlines()
+            if p == "prefect.yaml" or p.endswith("/prefect.yaml")
+        ]
         path = sorted(paths, key=lambda p: (p.count("/"), p))[0]
         folder = path.rpartition("/")[0].replace("/", "_")
         stem = f"{owner}__{name}" + (f"__{folder}" if folder else "")
         (CORPUS / f"{stem}.yaml").write_bytes(
-            subprocess.run(["git", "-C", str(mirror), "show", f"{commit}:{path}"],
-                           capture_output=True, check=True).stdout
+            subprocess.run(
+                ["git", "-C", str(mirror), "show", f"{commit}:{path}"],
+                capture_output=True,
+                check=True,
+            ).stdout
         )
         known[f"{stem}.yaml"] = f"{stem}.yaml\t{owner}/{name}\t{path}\t{commit}"
         if args.code:

@@ -42,7 +42,9 @@ def evaluate(use_prefect: bool | None = None) -> dict:
             continue
         entry = expected.get(path.name) or {}
         context = entry.get("context") or {}
-        options = checker.Options(code=False, pool_type=context.get("pool-type"), prefect=use_prefect)
+        options = checker.Options(
+            code=False, pool_type=context.get("pool-type"), prefect=use_prefect
+        )
         try:
             findings, deployments = checker.check_file(path, options)
         except Exception:  # noqa: BLE001 - a crash is what this report counts
@@ -52,6 +54,7 @@ def evaluate(use_prefect: bool | None = None) -> dict:
         got = [f"{f.code}@{f.line}" for f in findings]
         rows.append(
             {
+                "holdout": bool(entry.get("holdout")),
                 "file": path.name,
                 "deployments": deployments,
                 "expected": want,
@@ -101,12 +104,19 @@ def main() -> int:
             tag = "FALSE " if f"{line.code}@{line.line}" in row["false"] else ""
             if args.verbose or tag:
                 print(f"    {tag}{line.format(row['file'])}")
+    holdout = summary({"rows": [r for r in result["rows"] if r["holdout"]], "crashes": []})
+    print(
+        f"\nholdout (files collected after the rules were written): {holdout['files']} files, "
+        f"silent and right {holdout['silent_and_right']} of "
+        f"{holdout['files_without_real_problem']}, caught {holdout['real_caught']} of "
+        f"{holdout['real_problems']}, false lines {holdout['false_lines']} of {holdout['lines']}"
+    )
     s = summary(result)
     caught = s["real_caught"] / s["real_problems"] if s["real_problems"] else 1.0
     false = s["false_lines"] / s["lines"] if s["lines"] else 0.0
     mode = "core only (no Prefect)" if args.no_prefect else "with Prefect's model if importable"
     print(
-        f"\n{s['files']} files, {s['deployments']} deployments ({mode}); crashes: {s['crashes']}\n"
+        f"all: {s['files']} files, {s['deployments']} deployments ({mode}); crashes: {s['crashes']}\n"
         f"silent and right: {s['silent_and_right']} of {s['files_without_real_problem']} files "
         f"without a real problem\n"
         f"real problems caught: {s['real_caught']} of {s['real_problems']} ({caught:.0%}) "
