@@ -27,7 +27,8 @@ def git(repo: Path, *args: str) -> str:
 
 
 def extract_code(mirror: Path, commit: str, target: Path) -> None:
-    """The commit's Python files, Dockerfiles, pyproject and .env.example (what the checker reads)."""
+    """The commit's Python files, Dockerfiles, pyproject and .env.example (what the checker
+    reads)."""
     wanted = (".py", "Dockerfile", "pyproject.toml", ".env.example", ".yaml", ".yml")
     for path in git(mirror, "ls-tree", "-r", "--name-only", commit).splitlines():
         if not path.endswith(wanted):

@@ -116,7 +116,8 @@ def main() -> int:
     false = s["false_lines"] / s["lines"] if s["lines"] else 0.0
     mode = "core only (no Prefect)" if args.no_prefect else "with Prefect's model if importable"
     print(
-        f"all: {s['files']} files, {s['deployments']} deployments ({mode}); crashes: {s['crashes']}\n"
+        f"all: {s['files']} files, {s['deployments']} deployments ({mode}); "
+        f"crashes: {s['crashes']}\n"
         f"silent and right: {s['silent_and_right']} of {s['files_without_real_problem']} files "
         f"without a real problem\n"
         f"real problems caught: {s['real_caught']} of {s['real_problems']} ({caught:.0%}) "
