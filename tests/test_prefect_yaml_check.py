@@ -635,3 +635,68 @@ def test_deep_loads_the_flow_with_prefect(tmp_path, monkeypatch):
     )
     monkeypatch.chdir(tmp_path)
     assert found(path, deep=True, prefect=True) == [(6, "PY090")]
+
+
+def test_the_same_schedule_twice(tmp_path):
+    """Armegas/iris-mlops-bot: two deploys left two identical hourly schedules."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: train_models.py
+          entrypoint: mlflow_tracking/train_models.py:iris_pipeline
+          schedules:
+          - interval: 3600.0
+            anchor_date: '2025-09-26T08:59:19.814584+00:00'
+            timezone: UTC
+          - interval: 3600.0
+            anchor_date: '2025-09-26T08:59:29.492180+00:00'
+            timezone: UTC
+          - interval: 7200.0
+            timezone: UTC
+        """,
+    )
+    assert found(path, code=False) == [(8, "PY037")]
+
+
+def test_capital_letters_in_an_image_name(tmp_path):
+    """Adedayo19/spotify-data-logger: `image_name: SpotifyLogger/spotifyimage`."""
+    path = write(
+        tmp_path,
+        """\
+        build:
+        - prefect_docker.deployments.steps.build_docker_image:
+            id: build_image
+            image_name: SpotifyLogger/spotifyimage
+            tag: spotify
+        deployments:
+        - name: a
+          entrypoint: a.py:f
+          work_pool:
+            name: docker
+            job_variables: {image: "registry.example.com:5000/org/etl:V1.2"}
+        """,
+    )
+    assert found(path, code=False) == [(4, "PY051")]
+
+
+def test_a_prefect_api_key_in_env_whatever_it_looks_like(tmp_path):
+    """CarlosBGUAO/etl-proyecto-final: `PREFECT_API_KEY: "prefect-api-key-1234"`; a value
+    that names a secret (CBIIT: `database_secret_key_password: secret_key_password`) is fine."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: etl
+          entrypoint: etl.py:etl
+          parameters:
+            database_secret_key_password: secret_key_password
+            db_password: "{{ prefect.variables.db_password_name }}"
+          work_pool:
+            name: prod-pool
+            job_variables:
+              env:
+                PREFECT_API_KEY: "prefect-api-key-1234"
+        """,
+    )
+    assert found(path, code=False) == [(11, "PY060")]

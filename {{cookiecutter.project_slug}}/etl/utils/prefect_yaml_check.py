@@ -50,8 +50,10 @@ RULES = {
     "PY034": "the entrypoint's function is not a flow",
     "PY035": "a parameter the flow does not take",
     "PY036": "a scheduled deployment misses a required flow parameter",
+    "PY037": "the same schedule twice on one deployment (every run happens twice)",
     "PY040": "a path on one person's machine (set_working_directory written by prefect deploy)",
     "PY050": "an image on a moving 'latest' tag",
+    "PY051": "an image name Docker refuses (capital letters in the repository)",
     "PY060": "a secret in plain text",
     "PY061": "a secret block inside job_variables or parameters (stored in plain text)",
     "PY070": "a step function that does not import in Prefect 3",
@@ -572,6 +574,20 @@ def _check_deployment(f: _File, index: int, deployment: dict, label: str) -> Non
                 f.add(at + (key,), code, f"deployment {label}: give it {key}")
         if not isinstance(pool, dict) or not pool.get("name"):
             f.add(at + ("work_pool",), "PY103", f"deployment {label}: work_pool needs a name")
+    schedules = deployment.get("schedules")
+    seen: dict[str, int] = {}
+    for number, schedule in enumerate(schedules if isinstance(schedules, list) else []):
+        if not isinstance(schedule, dict) or not schedule:
+            continue
+        same = repr(sorted((k, str(v)) for k, v in schedule.items() if k != "anchor_date"))
+        if same in seen:
+            f.add(
+                at + ("schedules", number),
+                "PY037",
+                f"deployment {label}: schedule {number + 1} repeats schedule {seen[same] + 1} "
+                "(written twice by repeated deploys?); each run would happen twice",
+            )
+        seen.setdefault(same, number)
     entrypoint = deployment.get("entrypoint")
     if not entrypoint and deployment.get("name") is None:
         return  # an unnamed stanza (prefect init writes one): prefect deploy skips it
@@ -862,18 +878,23 @@ def _check_values(f: _File) -> None:
                     f"{_where(path)} holds a token in plain text; "
                     "use '{{ prefect.blocks.secret.NAME }}' in a pull step, or read it in the flow",
                 )
-            elif (
-                isinstance(key, str)
-                and SECRET_KEY.search(key)
-                and text
-                and not TEMPLATED.search(text)
-                and _looks_secret(text)
-            ):
+            elif _plain_secret(key, text):
                 f.add(
                     path,
                     "PY060",
                     f"{_where(path)}: a {key} in plain text; reference a block or variable instead",
                 )
+            if key in ("image", "image_name") and not TEMPLATED.search(text):
+                repository = text.partition("@")[0]
+                if ":" in repository.rpartition("/")[2]:
+                    repository = repository.rpartition(":")[0]
+                if repository != repository.lower():
+                    f.add(
+                        path,
+                        "PY051",
+                        f"image {text!r}: Docker refuses capital letters in a repository name "
+                        f"(write {repository.lower()!r})",
+                    )
             if _is_latest(key, text, path):
                 f.add(
                     path,
@@ -885,6 +906,15 @@ def _check_values(f: _File) -> None:
         _check_paths(f, ("deployments", index), deployment, label)
     if not f.deployments():
         _check_paths(f, (), {}, "")
+
+
+def _plain_secret(key: object, text: str) -> bool:
+    """A literal value under a secret's name (an API key, a password), not a reference."""
+    if not isinstance(key, str) or not text or TEMPLATED.search(text):
+        return False
+    if key.upper() == "PREFECT_API_KEY":
+        return True  # never belongs in the file, whatever it looks like
+    return bool(SECRET_KEY.search(key)) and _looks_secret(text)
 
 
 def _looks_secret(text: str) -> bool:
