@@ -66,6 +66,22 @@ def evaluate(use_prefect: bool | None = None) -> dict:
     return {"rows": rows, "crashes": crashes}
 
 
+def code_findings(trees: Path) -> None:
+    """The entrypoint and parameter rules on each file in its own repository's tree."""
+    checker = load_checker()
+    sources = (CORPUS / "SOURCES.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    for line in sources:
+        name, repo, path, commit = line.split("\t")
+        target = trees / name.removesuffix(".yaml") / path
+        if not target.is_file():
+            continue
+        options = checker.Options(prefect=False, root=target.parent)
+        findings, _ = checker.check_file(target, options)
+        for finding in findings:
+            if "PY032" <= finding.code <= "PY036":
+                print(f"code: {repo}@{commit[:10]}: {finding.format(path)}")
+
+
 def summary(result: dict) -> dict:
     rows = result["rows"]
     clean = [r for r in rows if not r["expected"]]
@@ -87,7 +103,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-prefect", action="store_true", help="core checks only")
     parser.add_argument("--verbose", action="store_true", help="print every line")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="also run the code rules (PY032-PY036) where the repositories' trees were "
+        "extracted (scripts/collect_prefect_yaml_corpus.py --code DIR); not scored: the code "
+        "is not part of the corpus",
+    )
     args = parser.parse_args()
+    if args.code:
+        code_findings(args.code)
     result = evaluate(False if args.no_prefect else None)
     for name, trace in result["crashes"]:
         print(f"CRASH {name}\n{trace}")
