@@ -700,3 +700,31 @@ def test_a_prefect_api_key_in_env_whatever_it_looks_like(tmp_path):
         """,
     )
     assert found(path, code=False) == [(11, "PY060")]
+
+
+def test_deep_checks_job_variables_against_the_known_pools_worker(tmp_path, monkeypatch):
+    """The pool's type is read from the file or given; without it nothing is assumed."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: a
+          entrypoint: pipelines/sales.py:sales
+          parameters: {day: "2026-01-01"}
+          work_pool:
+            name: sales-process
+            job_variables:
+              workin_dir: /srv/sales
+              env: "A=1"
+              command: "{{ $COMMAND }}"
+        """,
+        files={"pipelines/sales.py": FLOW},
+    )
+    monkeypatch.chdir(tmp_path)
+    assert found(path, deep=True, prefect=True) == []  # pool type unknown: not checked
+    assert found(path, deep=True, prefect=True, pool_type="process") == [
+        (8, "PY091"),
+        (9, "PY091"),
+    ]
+    path.write_text(path.read_text() + "definitions: {work_pool_type: process}\n")
+    assert codes(path, deep=True, prefect=True) == ["PY091", "PY091"]

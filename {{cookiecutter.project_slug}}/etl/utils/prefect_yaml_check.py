@@ -61,6 +61,7 @@ RULES = {
     "PY072": "a {{ reference }} that no step or Prefect fills (left as literal text)",
     "PY080": "a work pool name the server refuses (names starting with 'prefect' are reserved)",
     "PY090": "the flow does not load or its parameters do not validate (--deep)",
+    "PY091": "a job variable the pool's worker does not take (--deep, pool type known)",
     # house style (--strict): the generated project's own rules
     "PY101": "a deployment without a description",
     "PY102": "a deployment without tags",
@@ -319,13 +320,18 @@ class _File:
             if isinstance(item, dict)
         ]
 
-    def in_container(self, deployment: dict) -> bool:
-        """Whether this deployment's runs are in a container: from the pool's type if known
-        (an option, or `definitions.work_pool_type`), else from an image in the file."""
-        pool_type = self.options.pool_type
+    def pool_type(self) -> str | None:
+        """The pool's type when it is known: an option, or `definitions.work_pool_type`."""
         definitions = self.data.get("definitions")
-        if pool_type is None and isinstance(definitions, dict):
-            pool_type = definitions.get("work_pool_type")
+        if self.options.pool_type is None and isinstance(definitions, dict):
+            found = definitions.get("work_pool_type")
+            return found if isinstance(found, str) else None
+        return self.options.pool_type
+
+    def in_container(self, deployment: dict) -> bool:
+        """Whether this deployment's runs are in a container: from the pool's type if known,
+        else from an image in the file."""
+        pool_type = self.pool_type()
         if isinstance(pool_type, str):
             return pool_type in CONTAINER_POOLS
         pool = deployment.get("work_pool")
@@ -1017,6 +1023,55 @@ def _check_deep(f: _File) -> None:
             )
 
 
+WORKERS = {
+    "process": "prefect.workers.process:ProcessWorker",
+    "docker": "prefect_docker.worker:DockerWorker",
+    "kubernetes": "prefect_kubernetes.worker:KubernetesWorker",
+    "ecs": "prefect_aws.workers.ecs_worker:ECSWorker",
+}
+
+
+def _check_job_variables(f: _File) -> None:
+    """Each deployment's job_variables against its worker's own JSON schema (--deep), when
+    the pool's type is known and its worker is installed."""
+    import importlib
+
+    pool_type = f.pool_type()
+    if pool_type not in WORKERS:
+        return
+    module, _, name = WORKERS[pool_type].partition(":")
+    try:
+        import jsonschema
+
+        worker = getattr(importlib.import_module(module), name)
+        schema = worker.get_default_base_job_template()["variables"]
+    except Exception:  # noqa: BLE001 - the worker's package is not installed here
+        f.add((), "PY091", f"install the {pool_type} worker's package to check job_variables")
+        return
+    for index, deployment, label in f.deployments():
+        pool = deployment.get("work_pool")
+        variables = pool.get("job_variables") if isinstance(pool, dict) else None
+        if not isinstance(variables, dict):
+            continue
+        at = ("deployments", index, "work_pool", "job_variables")
+        for key in variables:
+            if key not in schema.get("properties", {}):
+                f.add(
+                    at + (key,),
+                    "PY091",
+                    f"deployment {label}: job_variables.{key} is not a {pool_type} worker setting",
+                )
+        resolved = {k: v for k, v in variables.items() if not TEMPLATED.search(str(v))}
+        for error in jsonschema.Draft202012Validator(schema).iter_errors(resolved):
+            where = ".".join(str(p) for p in error.absolute_path)
+            if where.split(".")[0] in schema.get("properties", {}):
+                f.add(
+                    at + tuple(error.absolute_path),
+                    "PY091",
+                    f"deployment {label}: job_variables.{where}: {error.message}",
+                )
+
+
 def check_text(text: str, path: Path, options: Options) -> tuple[list[Finding], int]:
     """Findings for one prefect.yaml's text, and how many deployments it has."""
     try:
@@ -1056,6 +1111,7 @@ def check_text(text: str, path: Path, options: Options) -> tuple[list[Finding], 
     _check_variables(f, text)
     if options.deep and valid and not any(x.code < "PY100" for x in f.findings):
         _check_deep(f)
+        _check_job_variables(f)
     return f.findings, len(deployments)
 
 
