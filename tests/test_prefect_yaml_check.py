@@ -111,6 +111,11 @@ BROKEN = {
     "prefect-2-deployment-yaml": "name: etl\nflow_name: etl\nentrypoint: a.py:f\n"
     "infra_overrides: {}\nstorage: {type: local-file-system}\n",
     "deep-nesting": "a: " + "[" * 200 + "]" * 200 + "\n",
+    "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+    )
+    + "deployments: [*i]\n",
 }
 
 

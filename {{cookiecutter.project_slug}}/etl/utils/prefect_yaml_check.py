@@ -212,6 +212,22 @@ def line_of(node: yaml.Node | None, path: tuple) -> int:
     return line
 
 
+MAX_NODES = 1_000_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes the document has with every alias expanded (linear time)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 1  # a node being counted (YAML allows no cycles here)
+        children = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        sizes[id(node)] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return sizes[id(node)]
+
+
 def _duplicate_keys(node: yaml.Node, seen: set[int]) -> list[Finding]:
     if id(node) in seen:
         return []
@@ -1086,6 +1102,8 @@ def check_text(text: str, path: Path, options: Options) -> tuple[list[Finding], 
         return [Finding(1, "PY001", "not valid YAML: nested too deeply")], 0
     if data is None:
         return [Finding(1, "PY001", "the file is empty; it needs a 'deployments' list")], 0
+    if _expanded_size(node, {}) > MAX_NODES:
+        return [Finding(1, "PY001", "too large once its aliases are expanded (alias bomb?)")], 0
     if not isinstance(data, dict):
         kind = type(data).__name__
         return [
@@ -1124,8 +1142,11 @@ def check_file(path: Path, options: Options | None = None) -> tuple[list[Finding
         return [Finding(1, "PY001", f"cannot read the file: {error}")], 0
     findings, count = check_text(text, Path(path), options)
     lines = text.splitlines()
-    kept = []
+    kept, seen = [], set()
     for finding in sorted(set(findings)):
+        if (finding.line, finding.code) in seen:
+            continue  # an anchor's line, reached again through each alias of it
+        seen.add((finding.line, finding.code))
         if finding.code in options.ignore:
             continue
         if finding.code in STRICT_RULES and not options.strict:
