@@ -889,8 +889,6 @@ def _check_values(f: _File) -> None:
                     "in the flow instead",
                 )
     for path, key, value in _walk(f.data):
-        if path[:1] == ("definitions",) and f.data.get("deployments") is not None:
-            pass  # definitions are checked where the anchors are used, and here as well
         if isinstance(value, str):
             text = value.strip()
             if TOKENS.search(text):
@@ -917,7 +915,7 @@ def _check_values(f: _File) -> None:
                         f"image {text!r}: Docker refuses capital letters in a repository name "
                         f"(write {repository.lower()!r})",
                     )
-            if _is_latest(key, text, path):
+            if _is_latest(key, text):
                 f.add(
                     path,
                     "PY050",
@@ -949,7 +947,7 @@ def _looks_secret(text: str) -> bool:
     return sum(bool(re.search(kind, text)) for kind in kinds) >= 2
 
 
-def _is_latest(key: object, text: str, path: tuple) -> bool:
+def _is_latest(key: object, text: str) -> bool:
     if TEMPLATED.search(text):
         return False
     if key == "tag":
