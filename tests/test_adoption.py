@@ -69,9 +69,6 @@ def block_after(text: str, marker: str) -> str:
 
 
 def bash(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    # uvx reuses an environment built from a local path even after the path's files change
-    # (a git URL is keyed by its commit): here the template under test changes between runs.
-    script = script.replace("uvx --from", "uvx --reinstall --from")
     return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=cwd,

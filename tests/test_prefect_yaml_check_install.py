@@ -72,7 +72,7 @@ def tool_env(tmp_path: Path) -> dict:
 @pytest.mark.parametrize("source", ["path", "git clone"])
 def test_uvx_from_the_template_repository(source, clone, repository, tmp_path):
     origin = str(ROOT) if source == "path" else f"git+file://{clone}"
-    command = [UV, "tool", "run", "--reinstall", "--from", origin, "prefect-yaml-check"]
+    command = [UV, "tool", "run", "--from", origin, "prefect-yaml-check"]
     result = run(*command, "prefect.yaml", cwd=repository, env=tool_env(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
@@ -89,9 +89,10 @@ def test_uvx_from_the_template_repository(source, clone, repository, tmp_path):
 
 
 def test_the_installed_module_is_the_rendered_projects_file(repository, tmp_path):
-    """One source of truth: the wheel carries the very file every project is rendered with."""
+    """One source of truth: the wheel carries the very file every project is rendered with,
+    rebuilt when that file changes (pyproject.toml's uv cache-keys), not a stale copy."""
     where = "import prefect_yaml_check; print(prefect_yaml_check.__file__)"
-    command = [UV, "tool", "run", "--reinstall", "--from", str(ROOT), "python", "-c", where]
+    command = [UV, "tool", "run", "--from", str(ROOT), "python", "-c", where]
     result = run(*command, cwd=repository, env=tool_env(tmp_path))
     assert result.returncode == 0, result.stderr
     installed = Path(result.stdout.strip())
