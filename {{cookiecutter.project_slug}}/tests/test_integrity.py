@@ -151,3 +151,17 @@ def test_prefect_yaml_mode_checks_an_adopting_repository(project_root, tmp_path,
     path = tmp_path / "prefect.yaml"
     path.write_text(path.read_text().replace("work_pool: *work_pool", "workpool: *work_pool"))
     assert checks.main(["--prefect-yaml"]) == 1
+
+
+def test_prefect_yaml_check_command_is_strict_and_clean(project_root, tmp_path, capsys):
+    """The same module any repository runs as `prefect-yaml-check`, here in house style."""
+    from etl.utils import prefect_yaml_check
+
+    path = project_root / "prefect.yaml"
+    assert prefect_yaml_check.main([str(path), "--strict", "--no-prefect"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok: ") and "(strict)" in out, out
+    broken = tmp_path / "prefect.yaml"
+    broken.write_text(path.read_text().replace("work_pool: *work_pool", "job_variables: {}", 1))
+    assert prefect_yaml_check.main([str(broken), "--no-prefect", "--no-code"]) == 1
+    assert " PY020 " in capsys.readouterr().out

@@ -11,19 +11,39 @@ installed. `deep_problems` imports Prefect to validate with Prefect's own models
     python -m etl.utils.checks          # the core checks
     python -m etl.utils.checks --deep   # plus the checks that import Prefect
     python -m etl.utils.checks --tools  # plus hadolint and the CI and Compose files' schemas
-    python path/to/checks.py --prefect-yaml [--deep]  # only prefect.yaml, in any repository
+    python -m etl.utils.checks --prefect-yaml [OPTIONS]  # = python -m etl.utils.prefect_yaml_check
+
+The rules about `prefect.yaml` live in `prefect_yaml_check.py` beside this file (the same
+module the template's root installs as the `prefect-yaml-check` command); this project
+runs them with `--strict`, its house style.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
+
+
+def _sibling(name: str):
+    """A module beside this file, also when this file is loaded by path (the template's hook)."""
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_project_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if __package__:
+    from . import prefect_yaml_check
+else:
+    prefect_yaml_check = _sibling("prefect_yaml_check")
 
 PREFECT_YAML = "prefect.yaml"
 IGNORE_FILES = (".gitignore", ".dockerignore", ".prefectignore")
@@ -33,20 +53,6 @@ TEXT_SUFFIXES = {".py", ".toml", ".yaml", ".yml", ".md", ".cfg", ".txt", ".examp
 TEXT_NAMES = {"Dockerfile", ".gitignore", ".dockerignore", ".prefectignore", ".env.example"}
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache", "node_modules"}
 LEFTOVER = re.compile(r"\{\{\s*cookiecutter|\{%-?\s*(if|for|raw|endif|endfor)\b")
-ENV_VAR = re.compile(r"\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-ABSOLUTE_PATH = re.compile(r"^(/|[A-Za-z]:[\\/]|~)")
-IMAGE_WORKDIR = "/opt/prefect/app"
-"""Where the Dockerfile installs the code: a path inside the image, the same everywhere."""
-
-# Keys Prefect reads; anything else in prefect.yaml is silently ignored by Prefect.
-TOP_LEVEL_KEYS = {"name", "prefect-version", "build", "push", "pull", "deployments", "definitions"}
-DEPLOYMENT_KEYS = {
-    "name", "version", "version_type", "tags", "description", "schedule", "schedules",
-    "paused", "concurrency_limit", "flow_name", "entrypoint", "parameters",
-    "enforce_parameter_schema", "build", "push", "pull", "work_pool", "triggers", "sla",
-}  # fmt: skip
-WORK_POOL_KEYS = {"name", "work_queue_name", "job_variables"}
-REQUIRED_DEPLOYMENT_KEYS = ("name", "entrypoint", "description", "tags", "work_pool")
 CI_PYTHON = {
     ".github/workflows/ci.yml": r'python-version: "(3\.\d+)"',
     ".gitlab-ci.yml": r"uv:[\d.]+-python(3\.\d+)",
@@ -115,148 +121,14 @@ def load_prefect_yaml(root: Path) -> dict:
     return data
 
 
-def flow_parameters(root: Path, entrypoint: str) -> tuple[list[str], list[str]] | str:
-    """(all parameters, required parameters) of the `@flow` an entrypoint names, or a problem."""
-    file_part, _, function = entrypoint.rpartition(":")
-    if not file_part or not function:
-        return f"entrypoint {entrypoint!r} must look like 'path/to/file.py:flow_function'"
-    path = root / file_part
-    if not path.is_file():
-        return f"entrypoint {entrypoint!r}: {file_part} does not exist"
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
-            if not any(_is_flow_decorator(d) for d in node.decorator_list):
-                return f"entrypoint {entrypoint!r}: {function} is not decorated with @flow"
-            args = node.args
-            positional = args.posonlyargs + args.args
-            required = [a.arg for a in positional[: len(positional) - len(args.defaults)]]
-            required += [
-                a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None
-            ]
-            names = [a.arg for a in positional + args.kwonlyargs]
-            return names, required
-    return f"entrypoint {entrypoint!r}: no function {function} in {file_part}"
-
-
-def _is_flow_decorator(node: ast.expr) -> bool:
-    target = node.func if isinstance(node, ast.Call) else node
-    name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-    return name == "flow"
-
-
 def prefect_yaml_problems(root: Path) -> list[str]:
-    """Shape, entrypoints, parameters, keys Prefect would ignore, and portability."""
-    try:
-        data = load_prefect_yaml(root)
-    except ValueError as error:
-        return [str(error)]
-    problems = [
-        f"{PREFECT_YAML}: unknown top-level key {key!r} (Prefect ignores it; "
-        f"put shared parts under 'definitions')"
-        for key in data
-        if key not in TOP_LEVEL_KEYS
-    ]
-    deployments = data.get("deployments") or []
-    if not deployments:
-        problems.append(f"{PREFECT_YAML}: no deployments")
-    for index, deployment in enumerate(deployments):
-        problems += _deployment_problems(root, deployment, index)
-    problems += _portability_problems(data)
-    problems += _image_tag_problems(data)
-    problems += _env_var_problems(root)
-    return problems
-
-
-def _deployment_problems(root: Path, deployment: object, index: int) -> list[str]:
-    if not isinstance(deployment, dict):
-        return [f"{PREFECT_YAML}: deployments[{index}] must be a mapping"]
-    label = f"{PREFECT_YAML}: deployment {deployment.get('name', index)!r}"
-    problems = [
-        f"{label}: missing {key!r}" for key in REQUIRED_DEPLOYMENT_KEYS if key not in deployment
-    ]
-    problems += [
-        f"{label}: unknown key {key!r} (Prefect ignores it; check the spelling)"
-        for key in deployment
-        if key not in DEPLOYMENT_KEYS
-    ]
-    work_pool = deployment.get("work_pool") or {}
-    problems += [
-        f"{label}: unknown work_pool key {key!r} (allowed: {', '.join(sorted(WORK_POOL_KEYS))})"
-        for key in work_pool
-        if key not in WORK_POOL_KEYS
-    ]
-    if "work_pool" in deployment and not work_pool.get("name"):
-        problems.append(f"{label}: work_pool needs a name")
-    if "tags" in deployment and not deployment["tags"]:
-        problems.append(f"{label}: give it at least one tag")
-    entrypoint = deployment.get("entrypoint")
-    if entrypoint:
-        found = flow_parameters(root, entrypoint)
-        if isinstance(found, str):
-            problems.append(f"{label}: {found}")
-        else:
-            names, required = found
-            given = deployment.get("parameters") or {}
-            problems += [
-                f"{label}: parameter {name!r} is not a parameter of the flow ({', '.join(names)})"
-                for name in given
-                if name not in names
-            ]
-            problems += [
-                f"{label}: the flow needs parameter {name!r}; add it under 'parameters'"
-                for name in required
-                if name not in given
-            ]
-    return problems
-
-
-def _strings(value: object) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _image_tag_problems(data: dict) -> list[str]:
-    """`latest` moves under a deployment's feet; an image must be pinned to a tag."""
-    return [
-        f"{PREFECT_YAML}: image {text!r} uses the 'latest' tag; pin a version or commit tag"
-        for text in _strings(data)
-        if re.search(r":latest($|@)", text)
-    ]
-
-
-def _portability_problems(data: dict) -> list[str]:
-    """Absolute paths tie the file to one machine; it must work when copied elsewhere."""
-    return [
-        f"{PREFECT_YAML}: absolute path {text!r}; use a path relative to the project root"
-        for text in _strings(data)
-        if ABSOLUTE_PATH.match(text) and not text.startswith(IMAGE_WORKDIR)
-    ]
-
-
-def documented_variables(root: Path) -> set[str]:
-    """Variable names that `.env.example` lists (commented out or not)."""
-    path = root / ".env.example"
+    """prefect.yaml's rules, house style included (`prefect_yaml_check --strict`)."""
+    path = Path(root) / PREFECT_YAML
     if not path.is_file():
-        return set()
-    pattern = re.compile(r"^#?\s*([A-Z_][A-Z0-9_]*)=", re.MULTILINE)
-    return set(pattern.findall(path.read_text(encoding="utf-8")))
-
-
-def _env_var_problems(root: Path) -> list[str]:
-    """Prefect leaves an unset `{{ $VAR }}` as literal text, so each must be documented."""
-    text = (root / PREFECT_YAML).read_text(encoding="utf-8")
-    documented = documented_variables(root)
-    return [
-        f"{PREFECT_YAML}: {{{{ ${name} }}}} is not documented in .env.example; add it there"
-        for name in sorted(set(ENV_VAR.findall(text)) - documented)
-    ]
+        return [f"{PREFECT_YAML} is missing"]
+    options = prefect_yaml_check.Options(strict=True, root=Path(root), prefect=False)
+    findings, _ = prefect_yaml_check.check_file(path, options)
+    return [finding.format(PREFECT_YAML) for finding in findings]
 
 
 def ignore_core(path: Path) -> list[str] | None:
@@ -387,27 +259,12 @@ def core_problems(root: Path) -> list[str]:
 
 
 def deep_problems(root: Path) -> list[str]:
-    """Checks with Prefect itself: its prefect.yaml model, and each flow's parameters."""
-    from prefect.cli.deploy._models import PrefectYamlModel  # private, but Prefect's own rules
-    from prefect.flows import load_flow_from_entrypoint
-    from pydantic import ValidationError
-
+    """Checks with Prefect itself: its prefect.yaml model, then each flow loaded and its
+    parameters validated (this imports the project's code)."""
     root = Path(root)
-    try:
-        data = load_prefect_yaml(root)
-        PrefectYamlModel.model_validate(data)
-    except (ValueError, ValidationError) as error:
-        first = str(error).splitlines()[0]
-        return [f"{PREFECT_YAML}: fails Prefect's validation: {first}"]
-    problems = []
-    for deployment in data.get("deployments") or []:
-        label = f"{PREFECT_YAML}: deployment {deployment.get('name')!r}"
-        try:
-            flow = load_flow_from_entrypoint(str(root / deployment["entrypoint"]))
-            flow.validate_parameters(deployment.get("parameters") or {})
-        except Exception as error:  # noqa: BLE001 - report any failure as one line
-            problems.append(f"{label}: {type(error).__name__}: {str(error).splitlines()[0]}")
-    return problems
+    options = prefect_yaml_check.Options(strict=True, root=root, prefect=True, deep=True)
+    findings, _ = prefect_yaml_check.check_file(root / PREFECT_YAML, options)
+    return [f.format(PREFECT_YAML) for f in findings if f.code in ("PY003", "PY090")]
 
 
 WORKERS = {
@@ -506,22 +363,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prefect-yaml",
         action="store_true",
-        help="only prefect.yaml's checks (a repository that adopted just that file)",
+        help="only prefect.yaml, as `prefect-yaml-check` does (its options follow)",
     )
-    args = parser.parse_args(argv)
-    if args.prefect_yaml and args.tools:
-        parser.error("--tools checks the whole project's files; leave out --prefect-yaml")
-    root = Path.cwd()
+    args, rest = parser.parse_known_args(argv)
     if args.prefect_yaml:
-        problems = prefect_yaml_problems(root)
-        if args.deep and not problems:
-            problems = deep_problems(root) + job_variable_problems(root)
-    else:
-        problems = core_problems(root)
-        if args.deep and not problems:
-            problems = deep_problems(root) + job_variable_problems(root) + task_policy_problems()
         if args.tools:
-            problems += tool_problems(root)
+            parser.error("--tools checks the whole project's files; leave out --prefect-yaml")
+        return prefect_yaml_check.main(rest + (["--deep"] if args.deep else []))
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    root = Path.cwd()
+    problems = core_problems(root)
+    if args.deep and not problems:
+        problems = deep_problems(root) + job_variable_problems(root) + task_policy_problems()
+    if args.tools:
+        problems += tool_problems(root)
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

@@ -1,0 +1,735 @@
+"""The prefect.yaml checker (`prefect-yaml-check`, the module every generated project carries).
+
+Each rule is shown on the shape it was found in, in a real public prefect.yaml (the corpus in
+tests/data/prefect_yaml_corpus/ records where), and each quiet case on a real file that is
+fine. The corpus test holds the checker to its targets on every file of the corpus.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl" / "utils" / "prefect_yaml_check.py"
+CORPUS = ROOT / "tests" / "data" / "prefect_yaml_corpus"
+LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<code>PY\d{3}) \S.*$")
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+pyc = _load("prefect_yaml_check", MODULE)
+report = _load("prefect_yaml_corpus_report", ROOT / "scripts" / "prefect_yaml_corpus_report.py")
+
+
+def write(folder: Path, text: str, files: dict[str, str] | None = None) -> Path:
+    """A prefect.yaml (and other files, by relative path) in `folder`."""
+    path = folder / "prefect.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    for name, content in (files or {}).items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(content), encoding="utf-8")
+    return path
+
+
+def found(path: Path, **options) -> list[tuple[int, str]]:
+    options.setdefault("prefect", False)
+    findings, _ = pyc.check_file(path, pyc.Options(**options))
+    return [(f.line, f.code) for f in findings]
+
+
+def codes(path: Path, **options) -> list[str]:
+    return [code for _, code in found(path, **options)]
+
+
+# --- the corpus ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("use_prefect", [False, None], ids=["core", "with-prefect-model"])
+def test_corpus_meets_the_targets(use_prefect):
+    """No crash; silent on every file without a real problem; >= 90% of the real problems
+    caught; <= 10% of the lines false (see EXPECTED.yaml for what is real, and why)."""
+    result = report.evaluate(use_prefect)
+    s = report.summary(result)
+    assert result["crashes"] == []
+    assert s["files"] >= 30
+    assert s["silent_and_right"] == s["files_without_real_problem"]
+    assert s["real_caught"] >= 0.9 * s["real_problems"]
+    assert s["false_lines"] <= 0.1 * s["lines"]
+
+
+def test_every_corpus_file_has_its_source_recorded():
+    sources = (CORPUS / "SOURCES.tsv").read_text().splitlines()
+    rows = {line.split("\t")[0]: line.split("\t") for line in sources[1:]}
+    files = {p.name for p in CORPUS.glob("*.yaml") if p.name != "EXPECTED.yaml"}
+    assert files == set(rows)
+    for name, (_, repo, path, commit) in rows.items():
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+", repo), name
+        assert path.endswith("prefect.yaml") and re.fullmatch(r"[0-9a-f]{40}", commit), name
+
+
+# --- never a traceback ----------------------------------------------------------------------
+
+BROKEN = {
+    "empty": "",
+    "blank": "   \n\n",
+    "only-a-comment": "# nothing yet\n",
+    "a-list": "- name: x\n- name: y\n",
+    "a-string": "just text\n",
+    "null": "null\n",
+    "bad-yaml": "deployments: [\n",
+    "tab-indent": "deployments:\n\t- name: x\n",
+    "merge-conflict": "deployments:\n- name: a\n<<<<<<< HEAD\n  entrypoint: a.py:f\n=======\n",
+    "two-documents": "name: a\n---\nname: b\n",
+    "deployments-null": "deployments:\n",
+    "deployments-mapping": "deployments:\n  schedule:\n    cron: 0 * * * *\n",
+    "deployment-items-wrong": "deployments: [null, 1, 'x', [], {}]\n",
+    "entrypoint-null": "deployments:\n- name: x\n  entrypoint: null\n",
+    "entrypoint-number": "deployments:\n- name: x\n  entrypoint: 12\n",
+    "entrypoint-no-colon": "deployments:\n- name: x\n  entrypoint: flows\n",
+    "work-pool-list": "deployments:\n- name: x\n  entrypoint: a.py:f\n  work_pool: [a]\n",
+    "nulls-everywhere": "name:\nbuild:\npush:\npull:\ndeployments:\n- name:\n  work_pool:\n"
+    "  parameters:\n  schedules:\n  tags:\n",
+    "schedules-mapping": "deployments:\n- name: x\n  entrypoint: a.py:f\n  schedules: {cron: 1}\n",
+    "parameters-list": "deployments:\n- name: x\n  entrypoint: a.py:f\n  parameters: [1]\n",
+    "steps-strings": "pull: [a, 1, null]\nbuild: prefect.deployments.steps.run_shell_script\n",
+    "non-string-keys": "1: 2\n? [a]\n: b\ndeployments:\n- 3: x\n  null: y\n",
+    "anchors-and-merge": "definitions:\n  base: &b {name: x, entrypoint: a.py:f}\n"
+    "deployments:\n- <<: *b\n  name: y\n- *b\n",
+    "prefect-2-deployment-yaml": "name: etl\nflow_name: etl\nentrypoint: a.py:f\n"
+    "infra_overrides: {}\nstorage: {type: local-file-system}\n",
+    "deep-nesting": "a: " + "[" * 200 + "]" * 200 + "\n",
+    "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+    )
+    + "deployments: [*i]\n",
+}
+
+
+@pytest.mark.parametrize("use_prefect", [False, None], ids=["core", "with-prefect-model"])
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_any_input_gives_lines_not_a_traceback(name, use_prefect, tmp_path, capsys):
+    path = write(tmp_path, BROKEN[name])
+    findings, _ = pyc.check_file(path, pyc.Options(prefect=use_prefect, strict=True))
+    assert all(f.code in pyc.RULES for f in findings)
+    status = pyc.main([str(path), "--strict"] + (["--no-prefect"] if use_prefect is False else []))
+    out = capsys.readouterr().out.splitlines()
+    assert status in (0, 1)
+    assert out and all(LINE.match(line) or line.startswith("ok: ") for line in out), out
+
+
+def test_unreadable_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "prefect.yaml").write_bytes(b"\xff\xfe\x00name: x")
+    assert pyc.main([str(tmp_path / "prefect.yaml")]) == 1
+    assert capsys.readouterr().out.startswith(f"{tmp_path / 'prefect.yaml'}:1: PY001 ")
+
+
+# --- output, configuration --------------------------------------------------------------------
+
+
+def test_lines_name_the_offending_key_and_a_clean_file_says_ok(tmp_path, capsys, monkeypatch):
+    """Artoss/labour_market_AU: job_variables one level too high."""
+    write(
+        tmp_path,
+        """\
+        deployments:
+          - name: labour-daily-monitor
+            entrypoint: flows.py:monitor
+            work_pool:
+              name: default
+            job_variables:
+              env:
+                PGDATABASE: labour_market_au
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    assert pyc.main(["--no-code", "--no-prefect"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith("prefect.yaml:6: PY020 "), out
+    assert pyc.main(["--no-code", "--no-prefect", "--ignore", "PY020"]) == 0
+    assert capsys.readouterr().out.startswith("ok: prefect.yaml: 1 deployment checked")
+
+
+def test_rules_are_ignored_from_pyproject_and_inline(tmp_path, capsys):
+    path = write(
+        tmp_path,
+        """\
+        build:
+        - prefect_docker.deployments.steps.build_docker_image:
+            image_name: org/etl
+            tag: latest
+        deployments:
+        - name: a
+          entrypoint: a.py:f
+          work_queue_name: nightly  # prefect-yaml-check: ignore[PY021]
+        """,
+        files={"a.py": "from prefect import flow\n\n@flow\ndef f(): ...\n"},
+    )
+    assert pyc.main([str(path), "--no-prefect"]) == 1
+    assert [LINE.match(x)["code"] for x in capsys.readouterr().out.splitlines()] == ["PY050"]
+    (tmp_path / "pyproject.toml").write_text('[tool.prefect-yaml-check]\nignore = ["PY050"]\n')
+    assert pyc.main([str(path), "--no-prefect"]) == 0
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.prefect-yaml-check]\nignore = ["PY050"]\nstrict = true\n'
+    )
+    assert pyc.main([str(path), "--no-prefect"]) == 1  # strict: no description, tags, pool
+    assert {"PY101", "PY102", "PY103"} <= {
+        LINE.match(x)["code"] for x in capsys.readouterr().out.splitlines() if LINE.match(x)
+    }
+    assert pyc._config_by_hand((tmp_path / "pyproject.toml").read_text()) == {
+        "ignore": ["PY050"],
+        "strict": True,
+    }  # what Python 3.10 (no tomllib) reads
+
+
+def test_an_unknown_rule_code_is_a_usage_error(tmp_path, capsys):
+    path = write(tmp_path, "deployments: []\n")
+    with pytest.raises(SystemExit) as exit_info:
+        pyc.main([str(path), "--ignore", "PY999"])
+    assert exit_info.value.code == 2
+    assert "PY999" in capsys.readouterr().err
+
+
+# --- Prefect's own validation ------------------------------------------------------------------
+
+
+def test_prefect_model_errors_are_reported_at_their_fields(tmp_path):
+    """3commacapital/prefect-flows: Prefect 3.0's deploy wrote max_active_runs and catchup
+    into schedules; Prefect 3.8's model refuses them and skips the whole file."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: 01 Deploy Wallet Valuations
+          entrypoint: valuations.py:get_wallet_valuations
+          schedules:
+          - cron: 0 16 * * *
+            timezone: Europe/Lisbon
+            max_active_runs:
+            catchup: false
+        """,
+    )
+    findings, _ = pyc.check_file(path, pyc.Options(prefect=True, code=False))
+    lines = [f.format("prefect.yaml") for f in findings]
+    assert [(f.line, f.code) for f in findings] == [(7, "PY003"), (8, "PY003")], lines
+    assert "deployments[0].schedules[0].max_active_runs" in lines[0]
+    assert not any("validation error" in line for line in lines)
+    assert codes(path, code=False) == ["PY003", "PY003"]  # the core says the same without Prefect
+
+
+def test_deployments_written_as_a_mapping(tmp_path):
+    """BayoAdejare/lightning-containers."""
+    path = write(tmp_path, "deployments:\n  schedule:\n    cron: 0 * * * *\n")
+    assert found(path) == [(1, "PY003")]
+    assert found(path, prefect=True) == [(1, "PY003")]
+
+
+# --- the rules, on real shapes ------------------------------------------------------------------
+
+
+def test_plain_text_prefect_api_key(tmp_path):
+    """CarlosBGUAO/etl-proyecto-final put the API key in job_variables.env (here a real-looking
+    pnu_ key), and keys turn up in parameters too."""
+    key = "pnu_" + "a1B2c3D4e5" * 4
+    path = write(
+        tmp_path,
+        f"""\
+        deployments:
+        - name: etl
+          entrypoint: etl.py:etl
+          parameters:
+            api_key: {key}
+          work_pool:
+            name: prod-pool
+            job_variables:
+              env:
+                PREFECT_API_KEY: {key}
+                PREFECT_API_URL: https://api.prefect.cloud/api/accounts/x/workspaces/y
+        """,
+    )
+    assert found(path, code=False) == [(5, "PY060"), (10, "PY060")]
+
+
+def test_a_secret_block_in_job_variables_is_stored_in_plain_text(tmp_path):
+    """CamilleLarpin/pea-pme-pulse; a block in a pull step is resolved at run time: fine."""
+    path = write(
+        tmp_path,
+        """\
+        pull:
+        - prefect.deployments.steps.git_clone:
+            repository: https://github.com/org/repo.git
+            access_token: "{{ prefect.blocks.secret.github-pat }}"
+        deployments:
+        - name: rss
+          entrypoint: src/flows/rss.py:rss_flow
+          work_pool:
+            name: pea-pme
+            job_variables:
+              env:
+                GROQ_API_KEY: "{{ prefect.blocks.secret.groq-api-key }}"
+                TS_AUTHKEY: "{{ $TS_AUTHKEY }}"
+                GCS_BUCKET_NAME: "{{ $BUCKET }}"
+        """,
+    )
+    assert found(path, code=False) == [(12, "PY061"), (13, "PY061")]
+
+
+def test_prefect_2_step_names_and_misspelt_steps(tmp_path):
+    """CBIIT/INS-Data (Prefect 2 names) and CBIIT/EntryRemoval-Prefect (a typo, and inputs
+    beside the step); a top-level pull that every deployment replaces is never run."""
+    path = write(
+        tmp_path,
+        """\
+        pull:
+        - prefect.projects.steps.git_clone_project:
+            id: clone-step
+            repository: https://github.com/CBIIT/INS-Data.git
+        - prefect.projects.steps.pip_install_requirements:
+            directory: "{{ clone-step.directory }}"
+        deployments:
+        - name: gather
+          entrypoint: modules/gather.py:gather
+        - name: remove
+          entrypoint: flows/remove.py:remove
+          pull:
+            - prefect.deployments.steps.git_clone:
+              id: clone-step
+              repository: https://github.com/CBIIT/EntryRemoval-Prefect.git
+            - prefect.deployments.steps.pip_install_requiements:
+                directory: "{{ clone-step.directory }}"
+        """,
+    )
+    findings, _ = pyc.check_file(path, pyc.Options(prefect=False, code=False))
+    assert [(f.line, f.code) for f in findings] == [
+        (2, "PY070"),
+        (5, "PY070"),
+        (13, "PY071"),
+        (16, "PY070"),
+    ]
+    assert "'prefect.deployments.steps.git_clone'" in findings[0].message
+    path.write_text(path.read_text().replace("- name: gather\n", "- name: gather\n  pull: []\n"))
+    assert codes(path, code=False) == ["PY071", "PY070"]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "line"),
+    [
+        ("    image_name: org/etl\n    tag: latest\n", 4),  # CSI-Zachary/prefect_deployments
+        ("    image_name: org/etl\n    tag: LATEST\n", 4),
+        ("    image_name: org/etl:latest\n", 3),
+        ("    image_name: prefecthq/prefect:2-latest\n", 3),  # CarlosBGUAO/etl-proyecto-final
+        ("    image_name: org/etl\n    tag: 2024.1\n", None),
+        ("    image_name: org/etl\n    tag: '{{ $TAG }}'\n", None),
+    ],
+)
+def test_latest_in_any_spelling(tmp_path, spelling, line):
+    path = write(
+        tmp_path,
+        "build:\n- prefect_docker.deployments.steps.build_docker_image:\n"
+        + spelling
+        + "deployments:\n- name: a\n  entrypoint: a.py:f\n",
+    )
+    assert found(path, code=False) == ([(line, "PY050")] if line else [])
+
+
+def test_latest_image_in_job_variables(tmp_path):
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: a
+          entrypoint: a.py:f
+          work_pool: {name: k8s, job_variables: {image: "docker.io/org/etl:Latest"}}
+        """,
+    )
+    assert found(path, code=False) == [(4, "PY050")]
+
+
+@pytest.mark.parametrize("name", ["prefect-lab-process", "Prefect", "PREFECT_pool"])
+def test_reserved_pool_names(tmp_path, name):
+    path = write(
+        tmp_path,
+        f"deployments:\n- name: a\n  entrypoint: a.py:f\n  work_pool:\n    name: {name}\n",
+    )
+    assert found(path, code=False) == [(5, "PY080")]
+
+
+def test_a_pool_name_merely_containing_prefect_is_fine(tmp_path):
+    path = write(
+        tmp_path,
+        "deployments:\n- name: a\n  entrypoint: a.py:f\n  work_pool:\n    name: my-prefect\n",
+    )
+    assert found(path, code=False) == []
+
+
+def test_work_queue_name_beside_the_pool_and_ignored_keys(tmp_path):
+    """CLDC-OU/ExampleMessagerFlow ('environment'), Ben-Epstein/prefect-quickstart
+    (work_pool.type), AMOS-experiment/CoInML (is_schedule_active: true is harmless)."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: message
+          entrypoint: flows/daily.py:daily
+          work_queue_name: nightly
+          environment:
+            EXAMPLE: value
+          is_schedule_active: true
+          work_pool:
+            type: process
+            name: default
+        """,
+    )
+    assert found(path, code=False) == [(4, "PY021"), (5, "PY011"), (9, "PY012")]
+
+
+def test_deployment_keys_at_the_top_level(tmp_path):
+    """5Devanshu/f1-telemetry-data: a Prefect 2 deployment.yaml saved as prefect.yaml."""
+    path = write(
+        tmp_path,
+        """\
+        name: f1-telemetry-ingestion-deployment
+        flow_name: f1-telemetry-ingestion-flow
+        entrypoint: src/prefect_flow.py:f1_telemetry_ingestion_flow
+        work_pool:
+          name: dev
+        storage:
+          type: local-file-system
+        """,
+    )
+    assert found(path, code=False) == [(2, "PY010"), (3, "PY010"), (4, "PY010")]
+    assert (6, "PY106") in found(path, code=False, strict=True)
+
+
+def test_named_deployment_without_entrypoint_but_not_prefect_inits_stanza(tmp_path):
+    """Cam0505/CamOnPrefect (entrypoint commented out) and the unnamed stanza `prefect init`
+    writes, which prefect deploy skips (AbhishekRS4/ML_NY_Taxi)."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name:
+          entrypoint:
+          work_pool: {name: , job_variables: {}}
+        - name: fbi-deployment
+          # entrypoint: pipelines/fbi.py:fbi_flow
+          work_pool: {name: camprocess1}
+        - name: beverages
+          entrypoint: null
+        """,
+    )
+    assert found(path, code=False) == [(5, "PY030"), (9, "PY030")]
+
+
+def test_references_nothing_fills(tmp_path):
+    """CAJ2/sage-databot: {{ build-image.image }} with a step whose id is build_image;
+    AbsoluteAI/ELT-Data-Pipeline: prefect init's {{ image_name }} placeholder."""
+    path = write(
+        tmp_path,
+        """\
+        build:
+        - prefect_docker.deployments.steps.build_docker_image:
+            id: build_image
+            image_name: '{{ image_name }}'
+            tag: '2024.1'
+        deployments:
+        - name: dev
+          entrypoint: flows/etl.py:etl
+          work_pool:
+            name: kubernetes
+            job_variables:
+              image: "{{ build-image.image }}"
+              env: {RUN: "{{ flow_run.name }}", POOL: "{{ $POOL }}", ID: "{{ build_image.image }}"}
+        """,
+    )
+    findings, _ = pyc.check_file(path, pyc.Options(prefect=False, code=False))
+    assert [(f.line, f.code) for f in findings] == [(4, "PY072"), (12, "PY072")]
+    assert "did you mean 'build_image'" in findings[1].message
+
+
+def test_nested_tags_from_an_alias(tmp_path):
+    """AloisCRR/repossessed-assets: `tags: [*scraping_tags, bank]` nests a list."""
+    path = write(
+        tmp_path,
+        """\
+        definitions:
+          tags:
+            scraping: &scraping_tags [etl, scraping]
+        deployments:
+        - name: a
+          tags:
+            - *scraping_tags
+            - global-bank
+          entrypoint: a.py:f
+        - name: b
+          tags: [*scraping_tags, x]
+          entrypoint: b.py:f
+        """,
+    )
+    assert found(path, code=False) == [(6, "PY013"), (11, "PY013")]
+
+
+def test_a_duplicated_key(tmp_path):
+    path = write(tmp_path, "deployments:\n- name: a\n  entrypoint: a.py:f\n  name: b\n")
+    assert found(path, code=False) == [(4, "PY005")]
+
+
+# --- where code runs ------------------------------------------------------------------------
+
+
+def test_a_home_folder_on_a_process_pool_is_one_machines_path(tmp_path):
+    """AgnelFernando/HybridRecommender: what prefect deploy writes without a pull section."""
+    path = write(
+        tmp_path,
+        """\
+        pull:
+        - prefect.deployments.steps.set_working_directory:
+            directory: /Users/agnela/Projects/HybridRecommender
+        deployments:
+        - name: weekly
+          entrypoint: src/pipelines/retrain_flow.py:retrain_flow
+          work_pool: {name: default-agent-pool}
+        """,
+    )
+    assert found(path, code=False) == [(3, "PY040")]
+    assert found(path, code=False, pool_type="docker") == [(3, "PY040")]  # never in a container
+
+
+@pytest.mark.parametrize("directory", ["/home/bunqynab/app", "/app", "/opt/prefect/flows"])
+def test_container_paths_are_not_host_paths(tmp_path, directory):
+    """AuckeBos/bunq-ynab-connect runs on a docker pool whose image's WORKDIR is
+    /home/bunqynab; /opt/prefect and /app are the usual image folders."""
+    text = f"""\
+        pull:
+        - prefect.deployments.steps.set_working_directory:
+            directory: {directory}
+        deployments:
+        - name: sync
+          entrypoint: flows:sync
+          work_pool: {{name: docker-pool}}
+        """
+    path = write(tmp_path, text)
+    assert codes(path, code=False, pool_type="docker") == []
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile").write_text(
+        "FROM python:3.12\nARG USERNAME=bunqynab\nWORKDIR /home/${USERNAME}\n"
+    )
+    assert codes(path, code=False) == []  # the Dockerfile's WORKDIR says so, without an option
+    path.write_text(path.read_text() + "definitions: {work_pool_type: docker}\n")
+    assert codes(path, code=False) == []
+
+
+def test_a_home_folder_with_an_unknown_pool_type(tmp_path):
+    path = write(
+        tmp_path,
+        "pull:\n- prefect.deployments.steps.set_working_directory:\n    directory: /home/me/x\n"
+        "deployments:\n- name: a\n  entrypoint: a.py:f\n",
+    )
+    assert codes(path, code=False) == ["PY040"]
+    assert codes(path, code=False, pool_type="kubernetes") == []
+
+
+# --- entrypoints and parameters, with the flow's code -----------------------------------------
+
+FLOW = """\
+    from prefect import flow
+
+
+    @flow(log_prints=True)
+    def sales(day: str, limit: int = 10, *, region: str = "eu"):
+        return day
+
+
+    def helper():
+        return 1
+    """
+
+
+def test_entrypoint_function_and_parameters(tmp_path):
+    """Flows in a subfolder, entrypoints relative to where prefect deploy runs."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: renamed
+          entrypoint: pipelines/sales.py:sales_flow
+        - name: helper
+          entrypoint: pipelines/sales.py:helper
+        - name: gone
+          entrypoint: pipelines/missing.py:sales
+        - name: stale-parameter
+          entrypoint: pipelines/sales.py:sales
+          parameters: {day: "2026-01-01", dya: x}
+        - name: scheduled-without-day
+          entrypoint: pipelines/sales.py:sales
+          schedules:
+          - cron: 0 2 * * *
+        - name: scheduled-day-in-schedule
+          entrypoint: pipelines/sales.py:sales
+          schedules:
+          - cron: 0 2 * * *
+            parameters: {day: "2026-01-01"}
+        - name: on-demand-without-day
+          entrypoint: pipelines/sales.py:sales
+        """,
+        files={"pipelines/sales.py": FLOW},
+    )
+    assert found(path) == [
+        (3, "PY033"),
+        (5, "PY034"),
+        (7, "PY032"),
+        (10, "PY035"),
+        (14, "PY036"),
+    ]
+    assert (20, "PY107") in found(path, strict=True)  # house style: give on-demand values too
+    assert found(path, code=False) == []
+
+
+def test_module_path_entrypoints_are_loaded_the_way_prefect_loads_them(tmp_path):
+    """Ben-Epstein/prefect-modal (`prefect_modal.flows.flow1:main`) and
+    AuckeBos/bunq-ynab-connect (`flows:sync`): a module path, found from the working
+    directory like Prefect's import; when it is not there it may be installed: no finding."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: modal
+          entrypoint: prefect_modal.flows.flow1:main
+        - name: typo
+          entrypoint: prefect_modal.flows.flow1:mian
+        - name: installed
+          entrypoint: some_installed_package.flows:main
+        - name: dotted
+          entrypoint: prefect_modal.flows.flow1.main
+        """,
+        files={
+            "prefect_modal/flows/flow1.py": "from prefect import flow\n\n@flow\ndef main(): ...\n",
+            "prefect_modal/flows/__init__.py": "",
+            "prefect_modal/__init__.py": "",
+        },
+    )
+    assert found(path) == [(5, "PY033")]
+
+
+def test_deep_loads_the_flow_with_prefect(tmp_path, monkeypatch):
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: ok
+          entrypoint: pipelines/sales.py:sales
+          parameters: {day: "2026-01-01", limit: 5}
+        - name: wrong-type
+          entrypoint: pipelines/sales.py:sales
+          parameters: {day: "2026-01-01", limit: "many"}
+        """,
+        files={"pipelines/sales.py": FLOW},
+    )
+    monkeypatch.chdir(tmp_path)
+    assert found(path, deep=True, prefect=True) == [(6, "PY090")]
+
+
+def test_the_same_schedule_twice(tmp_path):
+    """Armegas/iris-mlops-bot: two deploys left two identical hourly schedules."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: train_models.py
+          entrypoint: mlflow_tracking/train_models.py:iris_pipeline
+          schedules:
+          - interval: 3600.0
+            anchor_date: '2025-09-26T08:59:19.814584+00:00'
+            timezone: UTC
+          - interval: 3600.0
+            anchor_date: '2025-09-26T08:59:29.492180+00:00'
+            timezone: UTC
+          - interval: 7200.0
+            timezone: UTC
+        """,
+    )
+    assert found(path, code=False) == [(8, "PY037")]
+
+
+def test_capital_letters_in_an_image_name(tmp_path):
+    """Adedayo19/spotify-data-logger: `image_name: SpotifyLogger/spotifyimage`."""
+    path = write(
+        tmp_path,
+        """\
+        build:
+        - prefect_docker.deployments.steps.build_docker_image:
+            id: build_image
+            image_name: SpotifyLogger/spotifyimage
+            tag: spotify
+        deployments:
+        - name: a
+          entrypoint: a.py:f
+          work_pool:
+            name: docker
+            job_variables: {image: "registry.example.com:5000/org/etl:V1.2"}
+        """,
+    )
+    assert found(path, code=False) == [(4, "PY051")]
+
+
+def test_a_prefect_api_key_in_env_whatever_it_looks_like(tmp_path):
+    """CarlosBGUAO/etl-proyecto-final: `PREFECT_API_KEY: "prefect-api-key-1234"`; a value
+    that names a secret (CBIIT: `database_secret_key_password: secret_key_password`) is fine."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: etl
+          entrypoint: etl.py:etl
+          parameters:
+            database_secret_key_password: secret_key_password
+            db_password: "{{ prefect.variables.db_password_name }}"
+          work_pool:
+            name: prod-pool
+            job_variables:
+              env:
+                PREFECT_API_KEY: "prefect-api-key-1234"
+        """,
+    )
+    assert found(path, code=False) == [(11, "PY060")]
+
+
+def test_deep_checks_job_variables_against_the_known_pools_worker(tmp_path, monkeypatch):
+    """The pool's type is read from the file or given; without it nothing is assumed."""
+    path = write(
+        tmp_path,
+        """\
+        deployments:
+        - name: a
+          entrypoint: pipelines/sales.py:sales
+          parameters: {day: "2026-01-01"}
+          work_pool:
+            name: sales-process
+            job_variables:
+              workin_dir: /srv/sales
+              env: "A=1"
+              command: "{{ $COMMAND }}"
+        """,
+        files={"pipelines/sales.py": FLOW},
+    )
+    monkeypatch.chdir(tmp_path)
+    assert found(path, deep=True, prefect=True) == []  # pool type unknown: not checked
+    assert found(path, deep=True, prefect=True, pool_type="process") == [
+        (8, "PY091"),
+        (9, "PY091"),
+    ]
+    path.write_text(path.read_text() + "definitions: {work_pool_type: process}\n")
+    assert codes(path, deep=True, prefect=True) == ["PY091", "PY091"]

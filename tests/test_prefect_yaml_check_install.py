@@ -1,0 +1,120 @@
+"""`prefect-yaml-check` installs from this repository without copying a file.
+
+The template's root is a package whose wheel is one module: the rendered project's
+`etl/utils/prefect_yaml_check.py`, force-included by hatch (pyproject.toml). These tests
+install it the ways a repository would, from a local path and from a local git clone (no
+network beyond the package registries): `uvx --from`, `pip install`, and pre-commit with
+this repository's `.pre-commit-hooks.yaml`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl" / "utils" / "prefect_yaml_check.py"
+UV = shutil.which("uv")
+# Artoss/labour_market_AU's shape: job_variables beside the pool, dropped by prefect deploy.
+PREFECT_YAML = """\
+deployments:
+  - name: labour-daily-monitor
+    entrypoint: flows/monitor.py:monitor
+    work_pool:
+      name: default
+    job_variables:
+      env:
+        PGDATABASE: labour_market_au
+"""
+FLOW = "from prefect import flow\n\n\n@flow\ndef monitor():\n    pass\n"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(UV is None, reason="needs uv"),
+]
+
+
+def run(*command: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=600, env=env or dict(os.environ)
+    )
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory) -> Path:
+    """A local git clone of this repository's committed state."""
+    target = tmp_path_factory.mktemp("clone") / "template"
+    result = run("git", "clone", "--quiet", str(ROOT), str(target), cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+@pytest.fixture
+def repository(tmp_path) -> Path:
+    """Someone's repository: its own prefect.yaml and flows in a subfolder."""
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "monitor.py").write_text(FLOW)
+    (tmp_path / "prefect.yaml").write_text(PREFECT_YAML)
+    return tmp_path
+
+
+def tool_env(tmp_path: Path) -> dict:
+    return dict(
+        os.environ, UV_TOOL_DIR=str(tmp_path / "tools"), UV_TOOL_BIN_DIR=str(tmp_path / "bin")
+    )
+
+
+@pytest.mark.parametrize("source", ["path", "git clone"])
+def test_uvx_from_the_template_repository(source, clone, repository, tmp_path):
+    origin = str(ROOT) if source == "path" else f"git+file://{clone}"
+    command = [UV, "tool", "run", "--from", origin, "prefect-yaml-check"]
+    result = run(*command, "prefect.yaml", cwd=repository, env=tool_env(tmp_path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "prefect.yaml:6: PY020 deployment 'labour-daily-monitor': job_variables beside "
+        "work_pool are dropped by prefect deploy; move them under work_pool"
+    ]
+    fixed = PREFECT_YAML.replace("    job_variables:", "      job_variables:").replace(
+        "      env:\n        PG", "        env:\n          PG"
+    )
+    (repository / "prefect.yaml").write_text(fixed)
+    result = run(*command, "prefect.yaml", cwd=repository, env=tool_env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok: prefect.yaml: 1 deployment checked")
+
+
+def test_the_installed_module_is_the_rendered_projects_file(repository, tmp_path):
+    """One source of truth: the wheel carries the very file every project is rendered with,
+    rebuilt when that file changes (pyproject.toml's uv cache-keys), not a stale copy."""
+    where = "import prefect_yaml_check; print(prefect_yaml_check.__file__)"
+    command = [UV, "tool", "run", "--from", str(ROOT), "python", "-c", where]
+    result = run(*command, cwd=repository, env=tool_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    installed = Path(result.stdout.strip())
+    assert installed.read_bytes() == MODULE.read_bytes()
+    assert installed.parent.name == "site-packages"  # one top-level module, nothing else
+
+
+def test_pip_install_from_a_clone(clone, repository, tmp_path):
+    venv = tmp_path / "venv"
+    assert run(sys.executable, "-m", "venv", str(venv), cwd=tmp_path).returncode == 0
+    pip = run(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(clone), cwd=tmp_path)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    result = run(str(venv / "bin" / "prefect-yaml-check"), "prefect.yaml", cwd=repository)
+    assert result.returncode == 1 and ": PY020 " in result.stdout, result.stdout + result.stderr
+
+
+def test_pre_commit_hook_from_this_repository(clone, repository, tmp_path):
+    """`pre-commit try-repo` installs the hook the way a `.pre-commit-config.yaml` entry does."""
+    env = dict(tool_env(tmp_path), PRE_COMMIT_HOME=str(tmp_path / "pre-commit"))
+    assert run("git", "init", "-q", cwd=repository).returncode == 0
+    assert run("git", "add", ".", cwd=repository).returncode == 0
+    command = [UV, "tool", "run", "pre-commit", "try-repo", str(clone), "prefect-yaml-check"]
+    result = run(*command, "--all-files", cwd=repository, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "prefect.yaml:6: PY020 " in result.stdout, result.stdout
