@@ -11,6 +11,7 @@ skipped is printed. Needs the package registry for `uv lock` and the installs.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import sys
 import pytest
 
 from tests.conftest import TEMPLATE
+from tests.prefect_server import free_port
 
 CASES = {
     "github-default": [],
@@ -41,7 +43,9 @@ def test_every_generated_ci_command_runs(name, tmp_path, capsys):
     command = [sys.executable, str(TEMPLATE / "scripts/smoke.py"), "--output", str(tmp_path)]
     for answer in CASES[name]:
         command += ["--answer", answer]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    # etl-dev's server on a free port: the README tests hold 4200 (the README's port).
+    env = {**os.environ, "ETL_DEV_PORT": str(free_port())}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, env=env)
     output = result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
     with capsys.disabled():
@@ -60,6 +64,7 @@ def test_every_generated_ci_command_runs(name, tmp_path, capsys):
     # The commands that prove the project: install from the lock, lint, checks, tests.
     ran = {row[2] for row in table if row[3] == "ran"}
     if name.startswith("github"):
-        assert {"uv sync --locked --all-extras", "Lint", "Project checks", "Tests"} <= ran
+        proof = {"Lint", "Project checks", "Tests", "First deploy (etl-dev --once)"}
+        assert {"uv sync --locked --all-extras", *proof} <= ran, ran
     else:
-        assert {"uv sync --locked --all-extras", "uv run pytest"} <= ran
+        assert {"uv sync --locked --all-extras", "uv run pytest", "uv run etl-dev --once"} <= ran
