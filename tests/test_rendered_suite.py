@@ -8,14 +8,11 @@ README says (`uv run pytest`, in test_readme_commands.py).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import TEMPLATE, clean_env, render, run_rendered
+from tests.conftest import render, run_rendered
 
 # The default answers' whole suite runs in test_readme_commands.py, in a fresh
 # environment. These variants change what the answer-dependent tests exercise (the
