@@ -6,9 +6,11 @@ import { pathToFileURL } from "node:url";
 
 const [module, ...files] = process.argv.slice(2);
 const { createLinter } = await import(pathToFileURL(module).href);
-const lint = await createLinter();
 let count = 0;
 for (const file of files) {
+  // A fresh linter per file: one WebAssembly instance reused for several files can trap
+  // ("RuntimeError: unreachable") once its memory has grown.
+  const lint = await createLinter();
   for (const r of lint(readFileSync(file, "utf8"), file)) {
     console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     count++;

@@ -90,20 +90,30 @@ def free_port(preferred: int) -> int:
         return probe.getsockname()[1]
 
 
+RETRY_STATUS = {429, 502, 503, 504}  # a busy server (SQLite locked): ask again, as Prefect does
+
+
 def api(url: str, method: str = "GET", body: Any = None, timeout: float = 30) -> Any:
-    """One JSON call to the Prefect REST API; None for a 404."""
+    """One JSON call to the Prefect REST API; None for a 404.
+
+    A busy server answers 503 (or 429) while SQLite is locked; such answers are retried with
+    a growing pause for up to about a minute, as Prefect's own client does."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            payload = response.read()
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        detail = error.read().decode(errors="replace")[:500]
-        raise RuntimeError(f"{method} {url} answered {error.code}: {detail}") from error
-    return json.loads(payload) if payload else None
+    for pause in (0.5, 1, 2, 4, 8, 15, 30, None):
+        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                payload = response.read()
+            return json.loads(payload) if payload else None
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            if error.code not in RETRY_STATUS or pause is None:
+                detail = error.read().decode(errors="replace")[:500]
+                raise RuntimeError(f"{method} {url} answered {error.code}: {detail}") from error
+        time.sleep(pause)
+    raise AssertionError("unreachable: the last pause is None")
 
 
 def healthy(api_url: str) -> bool:
