@@ -1,7 +1,9 @@
 """Run a README's shell blocks exactly as written, the way a new user would type them.
 
-Every fenced ```bash block runs, in order, in one bash session (so `cd` and `export`
-carry over), with `set -ex`: each command is echoed and the first failure stops the run.
+Every fenced ```bash block runs, in order, in one bash session (so `export`s carry over),
+with `set -ex`: each command is echoed and the first failure stops the run. Each block
+starts in the README's own directory, as a reader of a repository's README assumes; a
+`cd` holds until the end of its block.
 A block right after an HTML comment `<!-- not run by tests: <reason> -->` is skipped and
 reported with its reason. `after` inserts the human steps the README asks for in words
 (for example filling `.env` after `cp .env.example .env`); nothing else is changed.
@@ -42,10 +44,11 @@ def shell_blocks(markdown: str) -> list[Block]:
 
 def script(blocks: list[Block], after: dict[str, str] | None = None) -> str:
     """One bash script of the runnable blocks; `after[line]` runs right after that line."""
-    lines = ["set -ex"]
+    lines = ["set -ex", 'README_DIR="$PWD"']
     for block in blocks:
         if block.skip_reason:
             continue
+        lines.append('cd "$README_DIR"')
         for line in block.text.splitlines():
             lines.append(line)
             command = line.split("#")[0].strip()

@@ -73,7 +73,9 @@ def _kill_group(pgid: int) -> None:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on `port` (a socket of a stopped server in TIME_WAIT does not count)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
