@@ -16,7 +16,5 @@ if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before any envi
 
 tool = uv()
 run(tool, "sync", "--frozen", "--python", sys.executable)
-# loadgroup: tests marked with one xdist_group (the README tests share port 4200) run apart.
-pytest = ["pytest", "-n", "auto", "--dist", "loadgroup", *sys.argv[1:]]
-run(tool, "run", "--frozen", "--python", sys.executable, *pytest)
+run(tool, "run", "--frozen", "--python", sys.executable, "pytest", "-n", "auto", *sys.argv[1:])
 print(f"template tests passed ({ROOT})")

@@ -7,14 +7,17 @@ The only things the test adds are what the READMEs ask a person to do in words: 
 `.env` after copying it, and (for the rendered README) create the empty remote repository
 that `git push` goes to, here a local bare repository named by `repository_url`.
 
-Both tests use port 4200 as the READMEs do, so they never run at the same time.
+Both tests use port 4200 as the READMEs do, so they never run at the same time: each
+holds a lock file for the whole test, whichever worker runs it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,20 @@ import pytest
 from tests.conftest import TEMPLATE, render
 from tests.readme import python_only_machine, run_script, script, shell_blocks
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("readme-port-4200")]
+pytestmark = pytest.mark.slow
+PORT_LOCK = Path(tempfile.gettempdir()) / "prefect-template-tests-port-4200.lock"
+
+
+@pytest.fixture(autouse=True)
+def port_4200():
+    """One README test at a time on this machine (they all use the README's port 4200)."""
+    with PORT_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
 
 SAMPLE_ORDERS = 196
 # What a person types into .env after `cp .env.example .env`: values that are not
