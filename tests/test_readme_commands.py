@@ -18,6 +18,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -62,8 +63,17 @@ def rows(database: Path) -> int:
         return db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
 
 
-def processes_mentioning(path: Path) -> list[str]:
-    """Command lines of running processes that name `path`: what a test left running."""
+def processes_mentioning(path: Path, settle: float = 60) -> list[str]:
+    """Command lines of processes that name `path` and are still running after `settle`
+    seconds: what a test left running. (`prefect server stop` returns while the server is
+    still shutting down; a process that ends within the ceiling is not a leftover.)"""
+    deadline = time.monotonic() + settle
+    while (found := _mentioning(path)) and time.monotonic() < deadline:
+        time.sleep(1)
+    return found
+
+
+def _mentioning(path: Path) -> list[str]:
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
