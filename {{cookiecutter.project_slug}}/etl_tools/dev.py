@@ -5,8 +5,8 @@
 
 What it does, in order (think `astro dev start`, without Docker):
 1. starts a local Prefect server whose state lives in `.etl-dev/` (ignored by git, Docker
-   and uploads), or reuses the one a running `etl-dev` started, or the one
-   `PREFECT_API_URL` points at;
+   and uploads), or reuses the one a running `etl-dev` started; never another server
+   (`PREFECT_API_URL` is ignored: stand-in deployments must not replace real ones);
 2. snapshots the working copy into a local git mirror and deploys every deployment of
    `prefect.yaml` through the local stand-in for code storage and pools (see stand_in.py:
    what is exercised and what is stood in for is printed);
@@ -75,6 +75,16 @@ class Session:
         self.api_url = self.ui_url = ""
         self.env: dict[str, str] = {}
 
+    def _recorded_server(self) -> str | None:
+        """The API URL of a server a running etl-dev started for this project, if alive."""
+        try:
+            record = json.loads(self.server_file.read_text())
+            os.kill(int(record["pid"]), 0)  # still running (raises if not)
+            url = str(record["api_url"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return url if healthy(url) else None
+
     def connect(self, port: int) -> None:
         """Reuse or start the server; afterwards every command talks to it."""
         self.api_url = self._server(port)
@@ -83,16 +93,14 @@ class Session:
 
     def _server(self, port: int) -> str:
         if os.environ.get("PREFECT_API_URL"):
-            url = os.environ["PREFECT_API_URL"].rstrip("/")
-            if not healthy(url):
-                raise DevError(f"PREFECT_API_URL={url} does not answer: start it or unset it")
-            say(f"using the server PREFECT_API_URL names: {url}")
-            return url
-        if self.server_file.exists():
-            url = json.loads(self.server_file.read_text())["api_url"]
-            if healthy(url):
-                say(f"reusing the project's running server: {url}")
-                return url
+            # The stand-in deployments (a local mirror, no job variables) must never replace
+            # the real ones of a shared server or workspace: etl-dev only uses its own.
+            say(f"ignoring PREFECT_API_URL={os.environ['PREFECT_API_URL']}: etl-dev deploys "
+                "only to its own local server")  # fmt: skip
+        recorded = self._recorded_server()
+        if recorded:
+            say(f"reusing the project's running server: {recorded}")
+            return recorded
         port = free_port(port)
         url = f"http://127.0.0.1:{port}/api"
         home = self.state / "prefect-home"
@@ -116,10 +124,13 @@ class Session:
         return process
 
     def close(self) -> None:
+        """Stop what we started; a second Ctrl-C or a SIGTERM cannot cut this short."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
         for process in reversed(self.started):
+            process.stop()
             if process.name == "server":
                 self.server_file.unlink(missing_ok=True)
-            process.stop()
         if self.started:
             say("stopped everything etl-dev started")
 
@@ -135,7 +146,12 @@ class Session:
 
 def deploy(session: Session) -> list[dict]:
     """Deploy every deployment of prefect.yaml through the local stand-in; their API records."""
-    config = yaml.safe_load((session.root / "prefect.yaml").read_text(encoding="utf-8")) or {}
+    try:
+        config = yaml.safe_load((session.root / "prefect.yaml").read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise DevError(f"prefect.yaml is not valid YAML: {error}") from error
+    if not isinstance(config, dict):
+        raise DevError("prefect.yaml must be a mapping with a `deployments:` list")
     mirror = session.state / "mirror.git"
     plan = local_plan(config, mirror.resolve().as_uri())
     for note in plan.notes:
@@ -153,29 +169,41 @@ def deploy(session: Session) -> list[dict]:
     local_file = session.state / "prefect.yaml"
     local_file.write_text(yaml.safe_dump(plan.config, sort_keys=False), encoding="utf-8")
     session.env["PWD"] = str(session.root)  # `{{ $PWD }}` is the project, wherever we ran
+    before = time.time() - 1
     session.prefect("--no-prompt", "deploy", "--all", "--prefect-file", str(local_file))
     names = [d.get("name") for d in plan.config.get("deployments") or []]
     body = {"deployments": {"name": {"any_": names}}}
-    deployed = api(f"{session.api_url}/deployments/filter", "POST", body)
+    found = api(f"{session.api_url}/deployments/filter", "POST", body) or []
+    # Only what this deploy wrote: not deployments an earlier prefect.yaml left behind.
+    deployed = [d for d in found if _timestamp(d["updated"]) >= before]
     say(f"deployed {len(deployed)} deployments: {', '.join(sorted(names))}")
     return deployed
 
 
+def _timestamp(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
 def scheduled_runs(session: Session, deployment_ids: list[str]) -> dict[str, int]:
-    body = {
-        "deployments": {"id": {"any_": deployment_ids}},
-        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
-    }
-    runs = api(f"{session.api_url}/flow_runs/filter", "POST", body) or []
-    counts = dict.fromkeys(deployment_ids, 0)
-    for run in runs:
-        counts[run["deployment_id"]] += 1
+    counts = {}
+    for deployment_id in deployment_ids:
+        body = {
+            "deployments": {"id": {"any_": [deployment_id]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+        }
+        counts[deployment_id] = api(f"{session.api_url}/flow_runs/count", "POST", body) or 0
     return counts
 
 
 def check_schedules(session: Session, deployed: list[dict], since: float) -> None:
     """Every deployment with an active schedule gets scheduled runs, or a clear error."""
-    ids = {d["id"]: d["name"] for d in deployed if d.get("schedules") and not d.get("paused")}
+    ids = {
+        d["id"]: d["name"]
+        for d in deployed
+        if not d.get("paused") and any(s.get("active", True) for s in d.get("schedules") or [])
+    }
     if not ids:
         return
 
@@ -231,6 +259,9 @@ def run_and_follow(session: Session, deployment: dict, timeout: float) -> str:
     say(f"started run {run['name']}: {session.ui_url}/runs/flow-run/{run['id']}")
     last, deadline = None, time.monotonic() + timeout
     while time.monotonic() < deadline:
+        for process in session.started:
+            if not process.running():
+                raise DevError(f"{process.name} stopped:\n{process.output_tail()}")
         state = (api(f"{session.api_url}/flow_runs/{run['id']}") or {}).get("state") or {}
         if state.get("name") != last:
             last = state.get("name")
@@ -249,13 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help=once)
     which = "deployment to run: NAME or FLOW/NAME (default: dev)"
     parser.add_argument("--deployment", default="dev", help=which)
-    port = int(os.environ.get("ETL_DEV_PORT") or 4200)
+    port = os.environ.get("ETL_DEV_PORT") or "4200"  # argparse checks it is a number
     where = "server port if free (default: ETL_DEV_PORT or 4200)"
     parser.add_argument("--port", type=int, default=port, help=where)
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the run")
     args = parser.parse_args(argv)
     session = None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        signal.signal(sig, lambda *_: sys.exit(143))  # a closed terminal stops us cleanly too
     try:
         root = project_root(Path.cwd())
         session = Session(root)
@@ -275,12 +307,12 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1)
         stopped = [p.name for p in session.started if not p.running()]
         raise DevError(f"{', '.join(stopped)} stopped unexpectedly (see {STATE_DIR}/logs/)")
-    except (DevError, RuntimeError) as error:  # RuntimeError: the server refused a call
+    except (DevError, RuntimeError, OSError) as error:  # the server refused or went away
         print(f"etl-dev: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(file=sys.stderr)
-        return 0
+        return 130 if args.once else 0  # --once was cut short: not a success
     finally:
         if session is not None:
             session.close()

@@ -53,6 +53,9 @@ class Background:
             self.process.wait(timeout=grace)
             self._log_file.close()
             return
+        # A process worker starts each flow run in a session of its own and does not pass
+        # signals on: note every descendant now, and end their groups after the worker.
+        groups = {_group(pid) for pid in descendants(self.process.pid)} - {None, os.getpgrp()}
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(self.process.pid, sig)
@@ -60,11 +63,36 @@ class Background:
                 break
             try:
                 self.process.wait(timeout=wait)
-                _kill_group(self.process.pid)  # children that outlived the leader
                 break
             except subprocess.TimeoutExpired:
                 continue
+        for group in groups | {self.process.pid}:
+            _kill_group(group)  # children that outlived the leader, flow runs included
         self._log_file.close()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc; elsewhere none are known)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(children.get(child, []))
+    return found
+
+
+def _group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except (ProcessLookupError, PermissionError):
+        return None  # already gone
 
 
 def _kill_group(pgid: int) -> None:
@@ -75,7 +103,8 @@ def _kill_group(pgid: int) -> None:
 def port_is_free(port: int) -> bool:
     """Nothing listens on `port` (a socket of a stopped server in TIME_WAIT does not count)."""
     with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if os.name != "nt":  # on Windows it would let us bind beside a listener
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -114,6 +143,9 @@ def api(url: str, method: str = "GET", body: Any = None, timeout: float = 30) ->
             if error.code not in RETRY_STATUS or pause is None:
                 detail = error.read().decode(errors="replace")[:500]
                 raise RuntimeError(f"{method} {url} answered {error.code}: {detail}") from error
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            if pause is None:  # refused, reset or slow for a minute: the server is gone
+                raise RuntimeError(f"{method} {url} failed: {error}") from error
         time.sleep(pause)
     raise AssertionError("unreachable: the last pause is None")
 

@@ -127,13 +127,7 @@ def snapshot(root: Path, mirror: Path, index: Path, branches: set[str]) -> str:
     A separate index and a bare mirror: the project's own repository, index and branches
     are never touched, and the project need not be a git repository at all.
     """
-    env = dict(os.environ)
-    if not (mirror / "HEAD").exists():
-        subprocess.run(["git", "init", "--quiet", "--bare", str(mirror)], check=True, env=env)  # noqa: S603, S607
-        exclude = mirror / "info" / "exclude"
-        exclude.parent.mkdir(parents=True, exist_ok=True)
-        exclude.write_text(".etl-dev/\n.venv/\n.git/\n", encoding="utf-8")
-    env.update(GIT_IDENTITY, GIT_DIR=str(mirror), GIT_WORK_TREE=str(root))
+    env = dict(os.environ, **GIT_IDENTITY)
     env["GIT_INDEX_FILE"] = str(index)
 
     def git(*args: str) -> str:
@@ -149,6 +143,12 @@ def snapshot(root: Path, mirror: Path, index: Path, branches: set[str]) -> str:
             raise RuntimeError(f"git {args[0]} failed: {result.stderr.strip()}")
         return result.stdout.strip()
 
+    if not (mirror / "HEAD").exists():
+        git("init", "--quiet", "--bare", str(mirror))
+        exclude = mirror / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        exclude.write_text(".etl-dev/\n.venv/\n.git/\n", encoding="utf-8")
+    env.update(GIT_DIR=str(mirror), GIT_WORK_TREE=str(root))
     git("add", "--all", ".")
     commit = git("commit-tree", git("write-tree"), "-m", "etl-dev: snapshot of the working copy")
     for branch in branches:

@@ -14,6 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,12 +171,34 @@ def create_blocks(env: Mapping[str, str], dry_run: bool = False) -> list[str]:
     return saved
 
 
+def wait_for_api(url: str, seconds: float = 90) -> bool:
+    """Whether the Prefect API at `url` answers within `seconds`.
+
+    `prefect server start --background` returns before the server listens (a first start
+    migrates its database), and Prefect's client does not retry a refused connection.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5):  # noqa: S310
+                return True
+        except (OSError, ValueError):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(description="Create this project's Prefect blocks.")
     parser.add_argument("--env-file", type=Path, default=Path(".env"))
     parser.add_argument("--dry-run", action="store_true", help="check the variables only")
     args = parser.parse_args(argv)
+    api_url = os.environ.get("PREFECT_API_URL", "")
+    local = urllib.parse.urlparse(api_url).hostname in {"127.0.0.1", "localhost", "::1"}
+    if not args.dry_run and local and not wait_for_api(api_url):
+        print(f"error: no Prefect server answers at {api_url}; no blocks saved.", file=sys.stderr)
+        return 1
     try:
         names = create_blocks(read_environment(args.env_file), dry_run=args.dry_run)
     except MissingSettingError as error:
