@@ -60,3 +60,12 @@ def run_rendered(project: Path, *command: str, timeout: int = 600, **env: str):
 def default_project(tmp_path_factory) -> Path:
     """One render with the default answers, shared by read-only tests."""
     return render(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture
+def reap(tmp_path):
+    """After the test, kill any process still naming tmp_path (servers of a failed test)."""
+    yield
+    from tests.readme import reap as kill_leftovers
+
+    kill_leftovers(tmp_path)

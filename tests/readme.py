@@ -11,10 +11,13 @@ reported with its reason. `after` inserts the human steps the README asks for in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +77,8 @@ def python_only_machine(root: Path) -> dict[str, str]:
     ).stdout.strip()
     home = root / "home"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "UV_", "VIRTUAL"))}
+    drop = ("PREFECT_", "UV_", "VIRTUAL", "ETL_", "XDG_DATA_HOME")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(
         HOME=str(home),
         PATH=os.pathsep.join([str(bin_dir), *system]),
@@ -102,3 +106,36 @@ def run_script(text: str, cwd: Path, env: dict[str, str], path: Path, timeout: i
         timeout=timeout,
     )
     return result.returncode, result.stdout
+
+
+def processes_mentioning(path: Path, settle: float = 60) -> list[str]:
+    """Command lines of processes that name `path` and are still running after `settle`
+    seconds: what a test left running. (`prefect server stop` returns while the server is
+    still shutting down; a process that ends within the ceiling is not a leftover.)"""
+    deadline = time.monotonic() + settle
+    while (found := _mentioning(path)) and time.monotonic() < deadline:
+        time.sleep(1)
+    return found
+
+
+def _mentioning(path: Path) -> list[str]:
+    return [cmdline for _, cmdline in _mentioning_pids(path)]
+
+
+def _mentioning_pids(path: Path) -> list[tuple[str, str]]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in text and int(cmdline.parent.name) != os.getpid():
+            found.append((cmdline.parent.name, text.strip()))
+    return found
+
+
+def reap(path: Path) -> None:
+    """Kill whatever still names `path`: a failed test must not leave servers behind."""
+    for pid in {int(p) for p, _ in _mentioning_pids(path)}:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)

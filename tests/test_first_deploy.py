@@ -30,8 +30,8 @@ import pytest
 
 from tests.conftest import clean_env, render
 from tests.prefect_server import free_port
-from tests.readme import python_only_machine
-from tests.test_readme_commands import SAMPLE_ORDERS, processes_mentioning
+from tests.readme import processes_mentioning, python_only_machine
+from tests.test_readme_commands import SAMPLE_ORDERS
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def rows(database: Path) -> int:
 
 
 @pytest.mark.parametrize("name", list(FRESH))
-def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path):
+def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path, reap):
     answers = FRESH[name]
     project = render(tmp_path / "out", **answers)
     env = python_only_machine(tmp_path)
@@ -104,7 +104,7 @@ def wait_for_line(process: subprocess.Popen, text: str, seconds: float) -> str:
     raise AssertionError(f"no line with {text!r} within {seconds} s:\n{''.join(seen)}")
 
 
-def test_etl_dev_keeps_running_is_reused_and_stops_on_ctrl_c(tmp_path):
+def test_etl_dev_keeps_running_is_reused_and_stops_on_ctrl_c(tmp_path, reap):
     project = render(tmp_path / "out")
     env = clean_env(HOME=str(tmp_path / "home"), PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "etl_tools.dev", "--port", str(free_port())]
@@ -125,7 +125,11 @@ def test_etl_dev_keeps_running_is_reused_and_stops_on_ctrl_c(tmp_path):
         rest = wait_for_line(first, "stopped everything etl-dev started", 90)
         assert first.wait(timeout=30) == 0, rest
     finally:
-        if first.poll() is None:
-            first.kill()
+        if first.poll() is None:  # a failed assertion: let it clean up, then insist
+            first.send_signal(signal.SIGINT)
+            try:
+                first.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                first.kill()
     assert processes_mentioning(tmp_path) == []
     assert not (project / ".etl-dev" / "server.json").exists()

@@ -18,13 +18,18 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEMPLATE, render
-from tests.readme import python_only_machine, run_script, script, shell_blocks
+from tests.readme import (
+    processes_mentioning,
+    python_only_machine,
+    run_script,
+    script,
+    shell_blocks,
+)
 
 pytestmark = pytest.mark.slow
 PORT_LOCK = Path(tempfile.gettempdir()) / "prefect-template-tests-port-4200.lock"
@@ -63,28 +68,6 @@ def rows(database: Path) -> int:
         return db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
 
 
-def processes_mentioning(path: Path, settle: float = 60) -> list[str]:
-    """Command lines of processes that name `path` and are still running after `settle`
-    seconds: what a test left running. (`prefect server stop` returns while the server is
-    still shutting down; a process that ends within the ceiling is not a leftover.)"""
-    deadline = time.monotonic() + settle
-    while (found := _mentioning(path)) and time.monotonic() < deadline:
-        time.sleep(1)
-    return found
-
-
-def _mentioning(path: Path) -> list[str]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if str(path) in text:
-            found.append(text.strip())
-    return found
-
-
 def report_skipped(readme: Path) -> list[str]:
     blocks = shell_blocks(readme.read_text(encoding="utf-8"))
     skipped = [f"{readme.name}:{b.line}: skipped: {b.skip_reason}" for b in blocks if b.skip_reason]
@@ -93,7 +76,7 @@ def report_skipped(readme: Path) -> list[str]:
     return skipped
 
 
-def test_template_readme_commands_work_as_written(tmp_path):
+def test_template_readme_commands_work_as_written(tmp_path, reap):
     template = tmp_path / "template"  # a clone, as the README assumes
     ignore = shutil.ignore_patterns(".venv", ".git", ".tools", "quickstart", "site", "*cache*")
     shutil.copytree(TEMPLATE, template, ignore=ignore)
@@ -116,7 +99,7 @@ def test_template_readme_commands_work_as_written(tmp_path):
     assert processes_mentioning(tmp_path) == []
 
 
-def test_rendered_readme_commands_work_as_written(tmp_path):
+def test_rendered_readme_commands_work_as_written(tmp_path, reap):
     origin = tmp_path / "origin.git"  # the empty repository a user creates on their forge
     subprocess.run(["git", "init", "--quiet", "--bare", str(origin)], check=True)
     project = render(tmp_path / "out", repository_url=origin.as_uri())
