@@ -411,6 +411,14 @@ def _check_top_level(f: _File) -> None:
             )
 
 
+# Deployment keys whose value must be a container: Prefect rejects anything else.
+CONTAINER_KEYS = {
+    "work_pool": (dict, "a mapping"),
+    "parameters": (dict, "a mapping"),
+    "schedules": (list, "a list"),
+}
+
+
 def _check_shape(f: _File) -> None:
     """What Prefect's model rejects, for when Prefect is not installed."""
     deployments = f.data.get("deployments")
@@ -439,28 +447,15 @@ def _check_shape(f: _File) -> None:
                     "PY003",
                     f"deployments[{index}].{key}: must be a string, not {kind}",
                 )
-        pool = deployment.get("work_pool")
-        if pool is not None and not isinstance(pool, dict):
-            f.add(
-                ("deployments", index, "work_pool"),
-                "PY003",
-                f"deployments[{index}].work_pool must be a mapping",
-            )
-        for key in ("parameters",):
+        for key, (kind, what) in CONTAINER_KEYS.items():
             value = deployment.get(key)
-            if value is not None and not isinstance(value, dict):
+            if value is not None and not isinstance(value, kind):
                 f.add(
                     ("deployments", index, key),
                     "PY003",
-                    f"deployments[{index}].{key} must be a mapping",
+                    f"deployments[{index}].{key} must be {what}",
                 )
         schedules = deployment.get("schedules")
-        if schedules is not None and not isinstance(schedules, list):
-            f.add(
-                ("deployments", index, "schedules"),
-                "PY003",
-                f"deployments[{index}].schedules must be a list",
-            )
         for number, schedule in enumerate(schedules if isinstance(schedules, list) else []):
             where = ("deployments", index, "schedules", number)
             if not isinstance(schedule, dict):
