@@ -21,7 +21,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import REPO, _test_servers
+
 RESULTS = REPO / "benchmarks" / "results" / "first_deploy.json"
 DOC = REPO / "docs" / "first-deploy-benchmark.md"
 SCHEDULED = re.compile(r"schedules fire: scheduled runs ([0-9.]+) s after deploy")
@@ -37,9 +37,7 @@ TARGETS = {"wall": 60.0, "commands": 3, "schedule": 10.0}
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return _test_servers().free_port()  # the tests' own helper
 
 
 def commands(work: Path) -> list[tuple[str, list[str], Path]]:

@@ -19,19 +19,17 @@ import os
 import queue
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import clean_env, render
 from tests.prefect_server import free_port
 from tests.readme import processes_mentioning, python_only_machine
-from tests.test_readme_commands import SAMPLE_ORDERS
+from tests.test_readme_commands import SAMPLE_ORDERS, rows
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +37,6 @@ FRESH = {
     "prefect-3.8-prefect-slug": {"prefect_version": "3.8.8", "project_name": "Prefect Lab"},
     "s3-ecs-stand-in": {"code_storage": "s3", "work_pool_type": "ecs", "ci_provider": "none"},
 }
-
-
-def rows(database: Path) -> int:
-    with sqlite3.connect(database) as db:
-        return db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
 
 
 @pytest.mark.parametrize("name", list(FRESH))
