@@ -1,6 +1,6 @@
 """Prune what the answers don't need, then run the rendered project's own checks.
 
-The checks live in the rendered project (`etl/utils/checks.py`), so the project keeps
+The checks live in the rendered project (`etl_tools/checks.py`), so the project keeps
 them after the template is gone; this hook loads that file by path and calls it.
 Standard library and PyYAML only; offline; exit 1 on any problem, and cookiecutter
 removes the half-made project.
@@ -38,7 +38,7 @@ def prune(root: Path, answers: dict) -> None:
 
 def load_checks(root: Path):
     spec = importlib.util.spec_from_file_location(
-        "_project_checks", root / "etl" / "utils" / "checks.py"
+        "_project_checks", root / "etl_tools" / "checks.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -22,7 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "prefect_yaml_corpus"
-MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl" / "utils" / "prefect_yaml_check.py"
+MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check.py"
 
 
 def load_checker():

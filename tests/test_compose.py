@@ -1,7 +1,7 @@
 """The rendered docker-compose.yml, in every supported combination of answers.
 
 The schema check (`check-jsonschema --builtin-schema vendor.compose-spec`) runs in the
-project's own `python -m etl.utils.checks --tools` (see test_matrix); here, what the schema
+project's own `python -m etl_tools.checks --tools` (see test_matrix); here, what the schema
 cannot say: the three services and how they depend on each other, pinned images (the
 server's the same as the project's Dockerfile), health checks, named volumes, the worker
 for this project's pool with resource limits and explicit polling settings, every
@@ -116,6 +116,6 @@ def test_invalid_compose_file_fails_the_projects_tool_checks(tmp_path):
     text = path.read_text()
     assert "condition: service_healthy" in text
     path.write_text(text.replace("condition: service_healthy", "condition: healthy", 1))
-    result = run_rendered(project, sys.executable, "-m", "etl.utils.checks", "--tools")
+    result = run_rendered(project, sys.executable, "-m", "etl_tools.checks", "--tools")
     assert result.returncode == 1
     assert f"{COMPOSE_FILE}:" in result.stderr, result.stderr

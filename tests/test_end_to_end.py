@@ -171,9 +171,9 @@ def test_render_deploy_and_run_on_a_real_server(tmp_path, backend):
         # Blocks from the project's own script, then the pool, then every deployment.
         started = time.monotonic()
         blocks = run_rendered(
-            project, sys.executable, "-m", "etl.utils.blocks", **api, **DUMMY_SECRETS
+            project, sys.executable, "-m", "etl_tools.blocks", **api, **DUMMY_SECRETS
         )
-        out = check(blocks, "python -m etl.utils.blocks")
+        out = check(blocks, "python -m etl_tools.blocks")
         assert f"saved secret/{slug}-git-token" in out
         assert f"saved slack-webhook/{slug}-slack" in out
         prefect(project, "work-pool", "create", pool, "--type", "process")

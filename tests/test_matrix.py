@@ -122,7 +122,7 @@ def test_supported_combination_renders_checks_and_tests_clean(answers, tmp_path)
             [str(BIN / "ruff"), *command], cwd=project, capture_output=True, text=True
         )
         assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    checks = run_rendered(project, sys.executable, "-m", "etl.utils.checks", "--deep", "--tools")
+    checks = run_rendered(project, sys.executable, "-m", "etl_tools.checks", "--deep", "--tools")
     assert checks.returncode == 0, checks.stdout + checks.stderr
     tests = run_rendered(
         project, sys.executable, "-m", "pytest", "-q", "-m", "not server", "-p", "no:cacheprovider"

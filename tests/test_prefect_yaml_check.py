@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl" / "utils" / "prefect_yaml_check.py"
+MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check.py"
 CORPUS = ROOT / "tests" / "data" / "prefect_yaml_corpus"
 LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<code>PY\d{3}) \S.*$")
 

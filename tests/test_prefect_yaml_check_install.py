@@ -1,7 +1,7 @@
 """`prefect-yaml-check` installs from this repository without copying a file.
 
 The template's root is a package whose wheel is one module: the rendered project's
-`etl/utils/prefect_yaml_check.py`, force-included by hatch (pyproject.toml). These tests
+`etl_tools/prefect_yaml_check.py`, force-included by hatch (pyproject.toml). These tests
 install it the ways a repository would, from a local path and from a local git clone (no
 network beyond the package registries): `uvx --from`, `pip install`, and pre-commit with
 this repository's `.pre-commit-hooks.yaml`.
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl" / "utils" / "prefect_yaml_check.py"
+MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check.py"
 UV = shutil.which("uv")
 # Artoss/labour_market_AU's shape: job_variables beside the pool, dropped by prefect deploy.
 PREFECT_YAML = """\

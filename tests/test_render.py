@@ -62,7 +62,7 @@ def load_checks(project):
     """The rendered project's own checks module, loaded by path like the hook does."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("_checks", project / "etl/utils/checks.py")
+    spec = importlib.util.spec_from_file_location("_checks", project / "etl_tools/checks.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

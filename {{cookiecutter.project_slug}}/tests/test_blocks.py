@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from etl.utils import blocks
+from etl_tools import blocks
 
 pytestmark = pytest.mark.skipif(not blocks.SPECS, reason="these answers need no blocks")
 

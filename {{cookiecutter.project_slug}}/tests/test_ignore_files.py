@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathspec
 import pytest
 
-from etl.utils import checks
+from etl_tools import checks
 
 SECRETS_AND_CLUTTER = [
     ".env",

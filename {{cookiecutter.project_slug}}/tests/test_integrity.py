@@ -1,6 +1,6 @@
 """Project policy, checked like a linter: every deployment loads and follows the rules.
 
-The rules live in `etl/utils/checks.py` (also run by pre-commit and by the template
+The rules live in `etl_tools/checks.py` (also run by pre-commit and by the template
 that generated this project); these tests make a broken rule fail the suite.
 """
 
@@ -11,7 +11,7 @@ import shutil
 import pytest
 import yaml
 
-from etl.utils import checks
+from etl_tools import checks
 
 
 def test_project_passes_the_core_checks(project_root):
@@ -155,7 +155,7 @@ def test_prefect_yaml_mode_checks_an_adopting_repository(project_root, tmp_path,
 
 def test_prefect_yaml_check_command_is_strict_and_clean(project_root, tmp_path, capsys):
     """The same module any repository runs as `prefect-yaml-check`, here in house style."""
-    from etl.utils import prefect_yaml_check
+    from etl_tools import prefect_yaml_check
 
     path = project_root / "prefect.yaml"
     assert prefect_yaml_check.main([str(path), "--strict", "--no-prefect"]) == 0

@@ -12,7 +12,7 @@ from dateutil.rrule import rrulestr
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.flows.orders_report import orders_report
 from etl.tasks.report import combine
-from etl.utils import checks
+from etl_tools import checks
 
 
 def test_combine_adds_up_the_months():

@@ -1,7 +1,7 @@
 """Secrets and clutter stay out of git, the Docker build context and Prefect uploads.
 
 A project is littered the way real ones are, then each tool's own rules are applied:
-a real `git add -A --dry-run`, Docker's `.dockerignore` rules (etl/utils/checks.py), and
+a real `git add -A --dry-run`, Docker's `.dockerignore` rules (etl_tools/checks.py), and
 Prefect's own `filter_files` (what `push_to_s3` uploads with `.prefectignore`).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from prefect.utilities.filesystem import filter_files
 
-from etl.utils import checks
+from etl_tools import checks
 
 LEAKS = {
     ".env": "GIT_ACCESS_TOKEN=ghp_leak1\n",

@@ -8,10 +8,10 @@ to fix it); an empty list means the project passes.
 The core needs only the standard library and PyYAML, so it runs before the project is
 installed. `deep_problems` imports Prefect to validate with Prefect's own models.
 
-    python -m etl.utils.checks          # the core checks
-    python -m etl.utils.checks --deep   # plus the checks that import Prefect
-    python -m etl.utils.checks --tools  # plus hadolint and the CI and Compose files' schemas
-    python -m etl.utils.checks --prefect-yaml [OPTIONS]  # = python -m etl.utils.prefect_yaml_check
+    python -m etl_tools.checks          # the core checks
+    python -m etl_tools.checks --deep   # plus the checks that import Prefect
+    python -m etl_tools.checks --tools  # plus hadolint and the CI and Compose files' schemas
+    python -m etl_tools.checks --prefect-yaml [OPTIONS]  # = python -m etl_tools.prefect_yaml_check
 
 The rules about `prefect.yaml` live in `prefect_yaml_check.py` beside this file (the same
 module the template's root installs as the `prefect-yaml-check` command); this project

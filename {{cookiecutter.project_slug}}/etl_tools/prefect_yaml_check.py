@@ -1,7 +1,7 @@
 """Check a `prefect.yaml` for what `prefect deploy` rejects or silently changes.
 
     prefect-yaml-check [PATH ...] [--strict] [--ignore CODE] [--pool-type TYPE] [--no-code]
-    python -m etl.utils.prefect_yaml_check ...       # the same, inside a generated project
+    python -m etl_tools.prefect_yaml_check ...       # the same, inside a generated project
 
 One line per finding, `path:line: CODE message`, at the line of the offending key; an
 `ok: ...` line when a file is clean; exit 1 when anything was found. By default only what
@@ -16,7 +16,7 @@ model of the file (`PrefectYamlModel`) validates first and its field locations a
 reported; `--deep` also imports each flow (this runs the project's code).
 
 This one file is the single source: the template's root package installs it as the
-`prefect-yaml-check` command, and every generated project carries it in `etl/utils/`.
+`prefect-yaml-check` command, and every generated project carries it in `etl_tools/`.
 """
 
 from __future__ import annotations

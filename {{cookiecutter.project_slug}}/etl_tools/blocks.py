@@ -1,7 +1,7 @@
 """Create the Prefect blocks this project needs, from `.env` and the environment.
 
-    python -m etl.utils.blocks            # save (or overwrite) every block
-    python -m etl.utils.blocks --dry-run  # check the variables, save nothing
+    python -m etl_tools.blocks            # save (or overwrite) every block
+    python -m etl_tools.blocks --dry-run  # check the variables, save nothing
 
 Every variable is read and checked before anything is saved, so a missing or placeholder
 value stops the script with one line naming it and leaves the server untouched. Values
