@@ -1,4 +1,4 @@
-"""Jinja filters that quote an answer for the file format it lands in.
+"""Cookiecutter's Jinja, extended: answers checked as they arrive, and quoted where they land.
 
 Free-text answers (project name, description, author) can hold quotes, backslashes,
 emoji or control characters. Each filter returns a complete literal for its format, so a
@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+import sys
 
+from cookiecutter.exceptions import FailedHookException
+from jinja2 import Template
 from jinja2.ext import Extension
+
+import answer_model
 
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
 _TOML_ESCAPES |= {"\f": "\\f", "\r": "\\r"}
@@ -63,34 +67,68 @@ def python_string(value: object) -> str:
     return quote + body.replace(quote, "\\" + quote) + quote
 
 
-def work_pool_name(slug: object, pool_type: object) -> str:
-    """`<slug>-<pool type>`, the one work pool name every file uses.
+class AnswersRefused(FailedHookException):
+    """Answers the model refuses; a FailedHookException, so cookiecutter's command line
+    prints one line instead of a traceback, as it does for a failed hook."""
 
-    The Prefect server refuses pool names that start with "prefect" (any case: "reserved
-    for internal use"), and many repositories are named `prefect-...`: those get `etl-` in
-    front, so every slug the pre-generation hook accepts gives a name the server accepts.
+
+class CheckedTemplate(Template):
+    """A template that checks the answers it is rendered with, then offers their `plan`.
+
+    Cookiecutter renders the next question's default (and each of its choices) with the
+    answers given so far, and every file with all of them: checking here refuses a bad
+    answer right after it is typed, before the next question, before cookiecutter writes
+    its replay file, and before any directory exists. Every template then sees `plan`,
+    the consequences of the answers (`answer_model.Plan`).
     """
-    name = f"{_text(slug)}-{_text(pool_type)}"
-    return f"etl-{name}" if name.lower().startswith("prefect") else name
+
+    def render(self, *args, **kwargs):
+        context = dict(*args, **kwargs)
+        answers = context.get("cookiecutter")
+        if isinstance(answers, dict):
+            context.setdefault("plan", _checked_plan(self.environment, answers, context))
+        return super().render(context)
 
 
-def template_defaults() -> dict:
-    """The questions and defaults exactly as `cookiecutter.json` writes them (unrendered).
+def _checked_plan(environment, answers: dict, context: dict):
+    """Refuse bad answers (printing one line each); the plan once every answer is in."""
+    answers = {q: answers[q] for q in answer_model.QUESTIONS if q in answers}
+    given = context.get("_cookiecutter") if isinstance(context.get("_cookiecutter"), dict) else {}
+    key = json.dumps([answers, given], sort_keys=True, default=repr)
+    if key not in _ACCEPTED:
+        made = frozenset(q for q in answers if _is_made(environment, q, answers))
+        refused = answer_model.refusals(answers, given, made)
+        for line in refused:
+            print(f"error: {line}", file=sys.stderr)
+        if refused:
+            raise AnswersRefused("answers refused (see the error lines); nothing was written")
+        _ACCEPTED.add(key)
+    complete = len(answers) == len(answer_model.QUESTIONS)
+    return answer_model.plan(answers) if complete else None
 
-    The pre-generation hook needs them to tell the template's own Jinja defaults from
-    Jinja that a user typed; cookiecutter's `_repo_dir` can be relative to a working
-    directory the hook never sees, but this module always knows where it lives.
-    """
-    return json.loads((Path(__file__).resolve().parent / "cookiecutter.json").read_text("utf-8"))
+
+_ACCEPTED: set[str] = set()
+
+
+def _is_made(environment, question: str, answers: dict) -> bool:
+    """Whether the answer is the template's own default, made from earlier answers."""
+    sources = answer_model.made_from(question)
+    if not sources or not all(source in answers for source in sources):
+        return False
+    raw = str(answer_model.DEFAULTS[question])
+    try:
+        made = environment.from_string(raw, template_class=Template).render(cookiecutter=answers)
+    except Exception:  # noqa: BLE001 - an earlier answer the default cannot use: not made
+        return False
+    return made == answers[question]
 
 
 class QuoteExtension(Extension):
-    """Registers the quoting filters (and the raw defaults) with cookiecutter's Jinja."""
+    """Registers the quoting filters, and the answer checks (`CheckedTemplate`)."""
 
     def __init__(self, environment):
         super().__init__(environment)
         environment.filters["toml_string"] = toml_string
         environment.filters["yaml_string"] = yaml_string
         environment.filters["python_string"] = python_string
-        environment.filters["work_pool_name"] = work_pool_name
-        environment.globals["template_defaults"] = template_defaults
+        environment.template_class = CheckedTemplate

@@ -1,12 +1,12 @@
 """Prune what the answers don't need, then run the rendered project's own checks.
 
-The checks live in the rendered project (`etl_tools/checks.py`), so the project keeps
-them after the template is gone; this hook loads that file by path and calls it.
-Standard library and PyYAML only; offline; exit 1 on any problem, and cookiecutter
-removes the half-made project.
+Which files go is the answer model's decision (`answer_model.Plan.removed_paths`, written
+into this script when cookiecutter renders it); the checks live in the rendered project
+(`etl_tools/checks.py`), so the project keeps them after the template is gone. Standard
+library and PyYAML only; offline; exit 1 on any problem, and cookiecutter removes the
+half-made project. The answers themselves were checked before anything was written
+(`local_extensions.CheckedTemplate`).
 """
-
-from __future__ import annotations
 
 import importlib.util
 import json
@@ -14,41 +14,22 @@ import shutil
 import sys
 from pathlib import Path
 
-ANSWERS = json.loads({{cookiecutter | tojson | tojson}})  # noqa: F821
-
-# answer -> paths that only that answer needs; the paths of every other answer are removed.
-ONLY_FOR = {
-    ("ci_provider", "github"): [".github"],
-    ("ci_provider", "gitlab"): [".gitlab-ci.yml", "renovate.json"],
-    ("notifications", "slack"): ["tests/test_notifications.py"],
-}
+REMOVED = json.loads({{ plan.removed_paths | tojson | tojson }})  # noqa: F821
 
 
-def prune(root: Path, answers: dict) -> None:
-    for (question, answer), paths in ONLY_FOR.items():
-        if answers[question] == answer:
-            continue
-        for relative in paths:
-            path = root / relative
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
-
-
-def load_checks(root: Path):
-    spec = importlib.util.spec_from_file_location(
-        "_project_checks", root / "etl_tools" / "checks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def run_project_checks(root: Path) -> list[str]:
+    spec = importlib.util.spec_from_file_location("_checks", root / "etl_tools" / "checks.py")
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    return checks.core_problems(root)
 
 
 if __name__ == "__main__":
     project = Path.cwd()
-    prune(project, ANSWERS)
-    problems = load_checks(project).core_problems(project)
+    for relative in REMOVED:
+        path = project / relative
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    problems = run_project_checks(project)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     sys.exit(1 if problems else 0)

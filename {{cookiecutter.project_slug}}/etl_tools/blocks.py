@@ -12,126 +12,74 @@ are never printed. Block names are the same in every workspace (dev, prod): poin
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import dotenv_values
 
-PREFIX = "{{ cookiecutter.project_slug }}"
-{%- if cookiecutter.code_storage == "gitlab" %}
-REPOSITORY_URL = {{ cookiecutter.repository_url | python_string }}
-REPOSITORY_BRANCH = {{ cookiecutter.repository_branch | python_string }}
-{%- endif %}
 PLACEHOLDER_MARK = "change-me"
 """`.env.example` values contain this mark; the script refuses to save them."""
 
 
 @dataclass(frozen=True)
 class BlockSpec:
-    """One block: its type, name, the variables it needs, and its builder.
+    """One block: its type, its name, the class that builds it, and each field's source.
 
-    A builder gets the environment and the blocks built so far, keyed by type, so a
-    block can nest another (an S3 bucket its AWS credentials).
+    A source is `$NAME` (an environment variable), `@type` (a block built before this
+    one, so an S3 bucket can nest its AWS credentials) or a literal. The template writes
+    these from its answer model; edit them here when the project's blocks change.
     """
 
     kind: str
     name: str
-    variables: tuple[str, ...]
-    build: Callable[[Mapping[str, str], dict[str, object]], object]
+    cls: str
+    fields: dict[str, str]
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(source[1:] for source in self.fields.values() if source.startswith("$"))
+
+    def build(self, env: Mapping[str, str], built: dict[str, object]) -> object:
+        module, _, name = self.cls.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        return cls(**{field: _value(source, env, built) for field, source in self.fields.items()})
+
+
+def _value(source: str, env: Mapping[str, str], built: dict[str, object]) -> object:
+    if source.startswith("$"):
+        return env[source[1:]]
+    if source.startswith("@"):
+        return built[source[1:]]
+    return source
+
+
+SPECS: tuple[BlockSpec, ...] = ({% if not plan.blocks %}){% endif %}
+{%- for block in plan.blocks %}
+    BlockSpec(
+        kind={{ block.type | python_string }},
+        name={{ block.name | python_string }},
+        cls={{ block.cls | python_string }},
+        fields={
+{%- for field, source in block.fields.items() %}
+            {{ field | python_string }}: {{ source | python_string }},
+{%- endfor %}
+        },
+    ),
+{%- endfor %}
+{%- if plan.blocks %}
+)
+{%- endif %}
 
 
 class MissingSettingError(Exception):
     """A variable a block needs is unset, empty or still a placeholder."""
-
-
-def _secret(variable: str) -> Callable[[Mapping[str, str], dict[str, object]], object]:
-    def build(env: Mapping[str, str], built: dict[str, object]) -> object:
-        from prefect.blocks.system import Secret
-
-        return Secret(value=env[variable])
-
-    return build
-{%- if cookiecutter.notifications == "slack" %}
-
-
-def _slack(env: Mapping[str, str], built: dict[str, object]) -> object:
-    from prefect.blocks.notifications import SlackWebhook
-
-    return SlackWebhook(url=env["SLACK_WEBHOOK_URL"])
-{%- endif %}
-{%- if cookiecutter.code_storage == "s3" %}
-
-
-def _aws_credentials(env: Mapping[str, str], built: dict[str, object]) -> object:
-    from prefect_aws import AwsCredentials
-
-    return AwsCredentials(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    )
-
-
-def _s3_bucket(env: Mapping[str, str], built: dict[str, object]) -> object:
-    from prefect_aws import S3Bucket
-
-    return S3Bucket(bucket_name=env["S3_BUCKET_NAME"], credentials=built["aws-credentials"])
-{%- endif %}
-{%- if cookiecutter.code_storage == "gitlab" %}
-
-
-def _gitlab_credentials(env: Mapping[str, str], built: dict[str, object]) -> object:
-    from prefect_gitlab import GitLabCredentials
-
-    return GitLabCredentials(token=env["GITLAB_ACCESS_TOKEN"], url=env["GITLAB_URL"])
-
-
-def _gitlab_repository(env: Mapping[str, str], built: dict[str, object]) -> object:
-    from prefect_gitlab import GitLabRepository
-
-    return GitLabRepository(
-        repository=REPOSITORY_URL,
-        reference=REPOSITORY_BRANCH,
-        credentials=built["gitlab-credentials"],
-    )
-{%- endif %}
-
-
-SPECS: tuple[BlockSpec, ...] = (
-{%- if cookiecutter.code_storage == "git" %}
-    BlockSpec("secret", f"{PREFIX}-git-token", ("GIT_ACCESS_TOKEN",), _secret("GIT_ACCESS_TOKEN")),
-{%- endif %}
-{%- if cookiecutter.code_storage == "gitlab" %}
-    BlockSpec(
-        "secret", f"{PREFIX}-gitlab-token", ("GITLAB_ACCESS_TOKEN",), _secret("GITLAB_ACCESS_TOKEN")
-    ),
-    BlockSpec(
-        "gitlab-credentials",
-        f"{PREFIX}-gitlab",
-        ("GITLAB_ACCESS_TOKEN", "GITLAB_URL"),
-        _gitlab_credentials,
-    ),
-    BlockSpec("gitlab-repository", f"{PREFIX}-repo", (), _gitlab_repository),
-{%- endif %}
-{%- if cookiecutter.code_storage == "s3" %}
-    BlockSpec(
-        "aws-credentials",
-        f"{PREFIX}-aws",
-        ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"),
-        _aws_credentials,
-    ),
-    BlockSpec("s3-bucket", f"{PREFIX}-code", ("S3_BUCKET_NAME",), _s3_bucket),
-{%- endif %}
-{%- if cookiecutter.notifications == "slack" %}
-    BlockSpec("slack-webhook", f"{PREFIX}-slack", ("SLACK_WEBHOOK_URL",), _slack),
-{%- endif %}
-)
 
 
 def read_environment(env_file: Path) -> dict[str, str]:

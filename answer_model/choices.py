@@ -1,0 +1,293 @@
+"""What each choice brings into the rendered project, written once.
+
+A code storage, a work pool type, a notification channel, a CI provider and a Prefect
+line each have one entry here: the extras it installs, the blocks it needs (type, name,
+class, fields) and the `.env.example` lines that feed them, the files only it keeps,
+the README sentences that explain it, and what it cannot be combined with. The rendered
+files loop over these entries (`plan` in every template, see `answer_model.plan`);
+`prefect.yaml`'s steps for a storage are its fragment in `templates/prefect_yaml/`.
+Adding a storage is one `Storage` entry, its choice in `cookiecutter.json` and its
+fragment; `tests/test_answer_model.py` checks all three agree with every rendered row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# extra name -> requirement; the rendered pyproject.toml lists the extras a project needs.
+EXTRAS = {
+    "dask": "prefect-dask==0.3.7",
+    "aws": "prefect-aws==0.7.12",
+    "gitlab": "prefect-gitlab==0.3.5",
+    "docker": "prefect-docker==0.7.4",
+    "kubernetes": "prefect-kubernetes==0.8.0",
+}
+ALWAYS_EXTRAS = ("dask",)  # scaling out is documented for every project
+
+
+@dataclass(frozen=True)
+class Block:
+    """A Prefect block the block script saves, named `<slug>-<suffix>` in every workspace.
+
+    `fields` maps the block's field to where its value comes from: `$NAME` an environment
+    variable (from `.env`), `@type` a block saved before it, anything else a literal
+    (`{repository_url}`-style placeholders are filled from the answers).
+    """
+
+    type: str
+    suffix: str
+    cls: str
+    fields: dict[str, str]
+
+    def variables(self) -> tuple[str, ...]:
+        return tuple(v[1:] for v in self.fields.values() if v.startswith("$"))
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Where workers get the flow code, and everything that follows from it."""
+
+    extras: tuple[str, ...]
+    blocks: tuple[Block, ...]
+    env_example: tuple[str, ...]  # `.env.example` lines: comments and variables
+    first_run: str  # README: what must exist before the first deployed run
+    dev_stand_in: str  # README: what `etl-dev` stands in for
+    clones_repository: bool = False  # workers clone repository_url: push before deploying
+    builds_image: bool = False  # `prefect deploy` builds and pushes an image with the code
+    pools: tuple[str, ...] = ()  # the only pool types it works with (empty: all)
+    why_pools: str = ""
+    compose_note: str = ""
+
+
+# README sentences, wrapped where the README wraps them.
+STAND_IN_MIRROR = (
+    "{code_storage} storage's build, push and pull steps are replaced by a `git_clone` of a "
+    "local\nmirror of your working copy; deploy for real (below) to exercise them."
+)
+CLONE_STAND_IN = (
+    "the real `git_clone` pull step clones a local mirror of your working copy (uncommitted\n"
+    "changes included) instead of `{repository_url}`."
+)
+CLONE_FIRST_RUN = (
+    "the code must be at `{repository_url}` (branch\n  `{repository_branch}`): workers clone "
+    "it for every run;"
+)
+
+STORAGES = {
+    "git": Storage(
+        extras=(),
+        blocks=(
+            Block(
+                "secret",
+                "git-token",
+                "prefect.blocks.system:Secret",
+                {"value": "$GIT_ACCESS_TOKEN"},
+            ),
+        ),
+        env_example=(
+            "# Token the worker uses to clone {repository_url} (Secret block).",
+            "GIT_ACCESS_TOKEN=change-me",
+        ),
+        first_run=CLONE_FIRST_RUN,
+        dev_stand_in=CLONE_STAND_IN,
+        clones_repository=True,
+    ),
+    "gitlab": Storage(
+        extras=("gitlab",),
+        blocks=(
+            Block(
+                "secret",
+                "gitlab-token",
+                "prefect.blocks.system:Secret",
+                {"value": "$GITLAB_ACCESS_TOKEN"},
+            ),
+            Block(
+                "gitlab-credentials",
+                "gitlab",
+                "prefect_gitlab:GitLabCredentials",
+                {"token": "$GITLAB_ACCESS_TOKEN", "url": "$GITLAB_URL"},
+            ),
+            Block(
+                "gitlab-repository",
+                "repo",
+                "prefect_gitlab:GitLabRepository",
+                {
+                    "repository": "{repository_url}",
+                    "reference": "{repository_branch}",
+                    "credentials": "@gitlab-credentials",
+                },
+            ),
+        ),
+        env_example=(
+            "# GitLab access for the worker's clone (Secret and GitLabCredentials blocks).",
+            "GITLAB_ACCESS_TOKEN=change-me",
+            "GITLAB_URL=https://gitlab.com",
+        ),
+        first_run=CLONE_FIRST_RUN,
+        dev_stand_in=CLONE_STAND_IN,
+        clones_repository=True,
+    ),
+    "s3": Storage(
+        extras=("aws",),
+        blocks=(
+            Block(
+                "aws-credentials",
+                "aws",
+                "prefect_aws:AwsCredentials",
+                {
+                    "aws_access_key_id": "$AWS_ACCESS_KEY_ID",
+                    "aws_secret_access_key": "$AWS_SECRET_ACCESS_KEY",
+                    "region_name": "$AWS_REGION",
+                },
+            ),
+            Block(
+                "s3-bucket",
+                "code",
+                "prefect_aws:S3Bucket",
+                {"bucket_name": "$S3_BUCKET_NAME", "credentials": "@aws-credentials"},
+            ),
+        ),
+        env_example=(
+            "# AWS access for code upload and download (AwsCredentials and S3Bucket blocks).",
+            "AWS_ACCESS_KEY_ID=change-me",
+            "AWS_SECRET_ACCESS_KEY=change-me",
+            "AWS_REGION=us-east-1",
+            "S3_BUCKET_NAME=change-me-bucket",
+        ),
+        first_run="an S3 bucket and AWS credentials in `.env`: `prefect deploy` uploads the "
+        "project there\n  and workers download it for every run;",
+        dev_stand_in=STAND_IN_MIRROR,
+    ),
+    "docker": Storage(
+        extras=("docker",),
+        blocks=(),
+        env_example=(
+            "# Registry repository the deploy step builds and pushes to (the tag is generated).",
+            "# `prefect deploy` reads it from the shell environment, not from .env: export it "
+            "(CI does).",
+            "IMAGE_REPOSITORY=registry.example.com/your-org/{project_slug}",
+        ),
+        first_run="a Docker engine and a registry you are logged in to, and `IMAGE_REPOSITORY` "
+        "exported:\n  `prefect deploy` builds and pushes the image that carries the code;",
+        dev_stand_in=STAND_IN_MIRROR,
+        builds_image=True,
+        pools=("docker", "kubernetes", "ecs"),
+        why_pools="'docker' bakes the code into an image, which a process pool cannot run; "
+        "choose work_pool_type docker, kubernetes or ecs",
+    ),
+    "local": Storage(
+        extras=(),
+        blocks=(),
+        env_example=(
+            "# Local code storage: `prefect deploy` stores the directory it runs in ($PWD, set by",
+            "# your shell), and workers on this machine run the code there. Development only.",
+            "# PWD=/path/to/this/checkout",
+        ),
+        first_run="nothing for the code: workers on this machine run this checkout "
+        "(development only);",
+        dev_stand_in="local storage runs this checkout, exactly as `prefect.yaml` says.",
+        pools=("process",),
+        why_pools="'local' runs the worker's own checkout, which a {work_pool_type} container "
+        "cannot see; use work_pool_type process",
+        compose_note="Local code storage runs the checkout you deployed from, which the worker "
+        "container cannot\nsee: start a worker on this machine instead.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A work pool type: its extras, and the oldest Python its worker package supports."""
+
+    extras: tuple[str, ...] = ()
+    runs_image: bool = True  # flow runs start from the project's image
+    min_python: str = "3.10"
+    why_python: str = ""
+
+
+POOLS = {
+    "process": Pool(runs_image=False),
+    "docker": Pool(extras=("docker",)),
+    "kubernetes": Pool(
+        extras=("kubernetes",),
+        min_python="3.11",
+        why_python="prefect-kubernetes 0.8 needs Python 3.11 or newer; choose 3.11, 3.12 or "
+        "3.13 for a kubernetes work pool",
+    ),
+    "ecs": Pool(extras=("aws",)),
+}
+
+
+@dataclass(frozen=True)
+class Notifications:
+    blocks: tuple[Block, ...] = ()
+    env_example: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # kept only with this choice
+
+
+NOTIFICATIONS = {
+    "slack": Notifications(
+        blocks=(
+            Block(
+                "slack-webhook",
+                "slack",
+                "prefect.blocks.notifications:SlackWebhook",
+                {"url": "$SLACK_WEBHOOK_URL"},
+            ),
+        ),
+        env_example=(
+            "# Incoming webhook that failure notifications go to (SlackWebhook block).",
+            "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/change-me",
+            "# Name of that block, if you keep it under another name.",
+            "# ETL_SLACK_BLOCK={project_slug}-slack",
+        ),
+        files=("tests/test_notifications.py",),
+    ),
+    "none": Notifications(),
+}
+
+# CI provider -> the files only it keeps.
+CI_FILES = {
+    "github": (".github",),
+    "gitlab": (".gitlab-ci.yml", "renovate.json"),
+    "none": (),
+}
+
+
+@dataclass(frozen=True)
+class PrefectLine:
+    """A Prefect release line: the releases supported and what must be held back for it."""
+
+    releases: tuple[str, ...]
+    constraints: tuple[tuple[str, str], ...]  # (requirement, why) for the rendered pyproject
+    min_python: str
+
+
+PREFECT_LINES = {
+    "3.9": PrefectLine(
+        releases=("3.9.1",),
+        constraints=(
+            (
+                "whenever>=0.11",
+                "Prefect 3.9's scheduler fails on whenever 0.10 (which it allows): "
+                "schedules would never fire.",
+            ),
+        ),
+        min_python="3.11",
+    ),
+    "3.8": PrefectLine(
+        releases=("3.8.8", "3.8.7", "3.8.6", "3.8.5", "3.8.4"),
+        constraints=(
+            (
+                "sqlalchemy>=2.0,<2.1",
+                "Prefect 3.8's scheduler fails on SQLAlchemy 2.1: schedules would never fire.",
+            ),
+        ),
+        min_python="3.10",
+    ),
+}
+PREFECT_RELEASES = tuple(r for line in PREFECT_LINES.values() for r in line.releases)
+
+
+def prefect_line(release: str) -> PrefectLine:
+    return PREFECT_LINES[release.rsplit(".", 1)[0]]
