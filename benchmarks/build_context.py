@@ -4,14 +4,13 @@ A freshly rendered project is small; a real checkout is not. `clutter()` adds wh
 working copy accumulates: a virtual environment (>= 100 MB), a `.git` with history, data
 output, caches, a local SQLite database, build output and a `.env`. Then:
 
-- the Docker build context is the tree filtered by `.dockerignore` with Docker's own rules
-  (moby/patternmatcher, as `docker build` applies them: patterns anchored at the context
-  root, `**` for any number of directories, a pattern that matches a directory excludes
-  everything below it, `!` re-includes, the last matching pattern wins). pathspec's
-  gitwildmatch is computed too, as a cross-check: it is an acceptable approximation here
-  only because the shared core patterns are written as `**/` patterns, which both
-  dialects read the same way (for a bare name such as `tests`, git matches at any depth and
-  Docker only at the root);
+- the Docker build context is the tree filtered by `.dockerignore` with Docker's own rules,
+  by the generated project's `etl_tools/docker_context.py` (the Docker SDK's
+  `docker.utils.build.exclude_paths`; the project's tests check it against the examples of
+  Docker's documentation). pathspec's gitwildmatch is computed too, for the docs' remark
+  that the shared core reads the same in both dialects: it is written as `**/` patterns,
+  which git and Docker read alike (a bare name such as `tests` matches at any depth to
+  git, only at the root to Docker);
 - the `.prefectignore` upload set is what `prefect_aws.deployments.steps.push_to_s3`
   uploads: Prefect's own `prefect.utilities.filesystem.filter_files`;
 - the Dockerfile is parsed into instructions, and a change to one file is traced to the
@@ -20,15 +19,18 @@ output, caches, a local SQLite database, build output and a `.env`. Then:
 
 from __future__ import annotations
 
+import fnmatch
+import importlib.util
 import os
 import random
-import re
 import shlex
 import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from common import REPO
 
 # --- clutter --------------------------------------------------------------------------
 
@@ -166,80 +168,21 @@ def tree_bytes(root: Path) -> int:
     return sum(size_of(root, f) for f in files(root))
 
 
-# --- .dockerignore with Docker's rules ------------------------------------------------
+# --- .dockerignore: the rendered project's own function -------------------------------
+
+# The one implementation of what `docker build` sends: the generated project's
+# etl_tools/docker_context.py (the Docker SDK's exclude_paths), loaded from the template's
+# tree, where it is copied without rendering. The project's tests check it against the
+# examples of Docker's documentation.
+DOCKER_CONTEXT = REPO / "{{cookiecutter.project_slug}}" / "etl_tools" / "docker_context.py"
 
 
-def read_dockerignore(text: str) -> list[str]:
-    """Patterns as docker/cli `dockerignore.ReadAll` reads them."""
-    patterns = []
-    for raw in text.splitlines():
-        if raw.startswith("#"):
-            continue
-        pattern = raw.strip()
-        if not pattern:
-            continue
-        invert = pattern.startswith("!")
-        if invert:
-            pattern = pattern[1:].strip()
-        if pattern:
-            pattern = os.path.normpath(pattern).replace(os.sep, "/")
-            if len(pattern) > 1 and pattern.startswith("/"):
-                pattern = pattern[1:]
-        patterns.append(("!" if invert else "") + pattern)
-    return patterns
-
-
-def _docker_regex(pattern: str) -> re.Pattern:
-    """moby/patternmatcher's translation of one pattern into a regular expression."""
-    out, i = "^", 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "*":
-            if pattern[i + 1 : i + 2] == "*":
-                i += 1
-                if pattern[i + 1 : i + 2] == "/":
-                    i += 1
-                out += ".*" if i + 1 >= len(pattern) else "(.*/)?"
-            else:
-                out += "[^/]*"
-        elif ch == "?":
-            out += "[^/]"
-        elif ch == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out += re.escape(ch)
-            else:
-                body = pattern[i + 1 : end]
-                out += "[" + ("^" + body[1:] if body.startswith("!") else body) + "]"
-                i = end
-        elif ch == "\\" and i + 1 < len(pattern):
-            i += 1
-            out += re.escape(pattern[i])
-        else:
-            out += re.escape(ch)
-        i += 1
-    return re.compile(out + "$")
-
-
-class DockerIgnore:
-    def __init__(self, text: str):
-        self.patterns = [
-            (p.startswith("!"), _docker_regex(p.lstrip("!"))) for p in read_dockerignore(text)
-        ]
-
-    def excluded(self, path: str) -> bool:
-        """patternmatcher.MatchesOrParentMatches: the last matching pattern wins, and a
-        pattern also matches a path when it matches one of the path's parent directories."""
-        parts = path.split("/")
-        parents = ["/".join(parts[: i + 1]) for i in range(len(parts) - 1)]
-        matched = False
-        for exclusion, regex in self.patterns:
-            if exclusion != matched:
-                continue
-            hit = bool(regex.match(path)) or any(regex.match(p) for p in parents)
-            if hit:
-                matched = not exclusion
-        return matched
+def load_docker_context():
+    """`docker_context(root, patterns=None)` from the template's etl_tools/docker_context.py."""
+    spec = importlib.util.spec_from_file_location("_template_docker_context", DOCKER_CONTEXT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.docker_context
 
 
 # --- the Dockerfile -------------------------------------------------------------------
@@ -289,15 +232,23 @@ def reads(instruction: Instruction, path: str) -> bool:
         source = source.rstrip("/") if source not in {".", "./"} else ""
         if source == "" or path == source or path.startswith(source + "/"):
             return True
-        if any(c in source for c in "*?[") and _docker_regex(source).match(path):
+        if any(c in source for c in "*?[") and _glob_reads(source, path):
             return True
     return False
 
 
-def invalidated_by(instructions: list[Instruction], path: str, ignore: DockerIgnore) -> int | None:
+def _glob_reads(source: str, path: str) -> bool:
+    """A glob source (Go's filepath.Match: `*` stops at `/`) names `path` or a parent of it."""
+    wanted, parts = source.split("/"), path.split("/")
+    return len(parts) >= len(wanted) and all(
+        fnmatch.fnmatchcase(part, pattern) for part, pattern in zip(parts, wanted, strict=False)
+    )
+
+
+def invalidated_by(instructions: list[Instruction], path: str, context: set[str]) -> int | None:
     """Index of the first instruction a change to `path` rebuilds (all later ones rebuild
-    too); None when no instruction reads it or .dockerignore keeps it out of the context."""
-    if ignore.excluded(path):
+    too); None when no instruction reads it or it is not in the build context."""
+    if path not in context:
         return None
     for index, instruction in enumerate(instructions):
         if reads(instruction, path):
@@ -318,8 +269,8 @@ def measure(project: Path, venv_mb: int = 120) -> dict:
     total = sum(size_of(project, f) for f in every)
 
     docker_text = (project / ".dockerignore").read_text()
-    ignore = DockerIgnore(docker_text)
-    context = [f for f in every if not ignore.excluded(f)]
+    context = load_docker_context()(project)
+    sent = set(context)
     gitwild = pathspec.PathSpec.from_lines("gitwildmatch", docker_text.splitlines())
     context_gitwild = [f for f in every if not gitwild.match_file(f)]
 
@@ -348,7 +299,7 @@ def measure(project: Path, venv_mb: int = 120) -> dict:
     ]
     layers = {}
     for probe in probes:
-        first = invalidated_by(instructions, probe, ignore)
+        first = invalidated_by(instructions, probe, sent)
         layers[probe] = {
             "first": first,
             "rebuilt": [] if first is None else [str(i) for i in instructions[first:]],
@@ -370,7 +321,7 @@ def measure(project: Path, venv_mb: int = 120) -> dict:
         lambda i: i.keyword == "COPY" and any(s.rstrip("/") == "etl" for s in i.sources)
     )
     order_ok = None not in (copy_deps, install, copy_code) and copy_deps < install < copy_code
-    secrets_out = all(ignore.excluded(p) for p in (".env",)) and ".env" not in upload
+    secrets_out = ".env" not in sent and ".env" not in upload
 
     return {
         "clean_project_bytes": clean,

@@ -482,10 +482,11 @@ def write_doc(path: Path, results_dir: Path) -> None:
                 ],
             ),
             "",
-            "The build context is computed with Docker's own rules, reimplemented from "
-            "moby/patternmatcher (patterns anchored at the context root, `**` for any depth, a "
-            "match on a directory excludes all below it, `!` re-includes, the last match "
-            "wins). pathspec's gitwildmatch gives "
+            "The build context is what the Docker SDK's `exclude_paths` sends, through the "
+            "generated project's `etl_tools/docker_context.py` (its tests check it against the "
+            "examples of Docker's documentation): patterns anchored at the context root, `**` "
+            "for any depth, a match on a directory excludes all below it, `!` re-includes, the "
+            "last match wins. pathspec's gitwildmatch gives "
             + ("the same file set" if context["docker_dialects_agree"] else "a different file set")
             + f" ({_kb(context['docker_context_gitwildmatch_bytes'])}); it is an acceptable "
             "approximation here only because the shared core is written as `**/` patterns, "

@@ -194,58 +194,6 @@ def dockerfile_problems(root: Path) -> list[str]:
     return problems
 
 
-def _docker_regex(pattern: str) -> re.Pattern[str]:
-    """A `.dockerignore` pattern as Docker compiles it (moby's patternmatcher)."""
-    out, i = "", 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**/", i):
-            out, i = out + "(.*/)?", i + 3
-            continue
-        if pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-            continue
-        if char == "[":
-            end = pattern.find("]", i)
-            if end > i:
-                out, i = out + pattern[i : end + 1], end + 1
-                continue
-        out += {"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char))
-        i += 1
-    return re.compile(out + "$")
-
-
-def docker_context(root: Path) -> list[str]:
-    """The files `docker build .` sends, by Docker's `.dockerignore` rules.
-
-    Unlike git, Docker matches each pattern against the whole path from the context root
-    (a pattern without `**/` matches only at the root), a pattern that matches a folder
-    excludes all below it, and the last matching line wins (`!` re-includes).
-    """
-    rules = []
-    path = root / ".dockerignore"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    for line in (line.strip() for line in lines):
-        if not line or line.startswith("#"):
-            continue
-        keep = line.startswith("!")
-        pattern = line[1:].strip() if keep else line
-        pattern = re.sub(r"/+", "/", pattern).strip("/")
-        rules.append((keep, _docker_regex(pattern)))
-    sent = []
-    for file in sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink()):
-        relative = file.relative_to(root).as_posix()
-        parts = relative.split("/")
-        prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
-        excluded = False
-        for keep, regex in rules:
-            if any(regex.match(prefix) for prefix in prefixes):
-                excluded = not keep
-        if not excluded:
-            sent.append(relative)
-    return sent
-
-
 def core_problems(root: Path) -> list[str]:
     """Every check that needs only the standard library and PyYAML."""
     root = Path(root)

@@ -6,6 +6,7 @@ import pathspec
 import pytest
 
 from etl_tools import checks
+from etl_tools.docker_context import docker_context, read_dockerignore
 
 SECRETS_AND_CLUTTER = [
     ".env",
@@ -35,8 +36,18 @@ def test_ignore_files_share_one_core(project_root):
 
 
 @pytest.mark.parametrize("name", checks.IGNORE_FILES)
-def test_secrets_and_clutter_are_ignored_and_code_is_kept(project_root, name):
-    lines = (project_root / name).read_text().splitlines()
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
-    assert [p for p in SECRETS_AND_CLUTTER if not spec.match_file(p)] == []
-    assert [p for p in KEPT if spec.match_file(p)] == []
+def test_secrets_and_clutter_are_ignored_and_code_is_kept(project_root, tmp_path, name):
+    text = (project_root / name).read_text()
+    if name == ".dockerignore":  # Docker's own rules (the Docker SDK's), on a real tree
+        for path in SECRETS_AND_CLUTTER + KEPT:
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path).write_text("x")
+        sent = set(docker_context(tmp_path, read_dockerignore(text)))
+
+        def ignored(path: str) -> bool:
+            return path not in sent
+
+    else:  # git's dialect, by pathspec (Prefect's filter_files reads .prefectignore with it)
+        ignored = pathspec.PathSpec.from_lines("gitwildmatch", text.splitlines()).match_file
+    assert [p for p in SECRETS_AND_CLUTTER if not ignored(p)] == []
+    assert [p for p in KEPT if ignored(p)] == []

@@ -1,8 +1,9 @@
 """Secrets and clutter stay out of git, the Docker build context and Prefect uploads.
 
 A project is littered the way real ones are, then each tool's own rules are applied:
-a real `git add -A --dry-run`, Docker's `.dockerignore` rules (etl_tools/checks.py), and
-Prefect's own `filter_files` (what `push_to_s3` uploads with `.prefectignore`).
+a real `git add -A --dry-run`, Docker's `.dockerignore` rules (the Docker SDK's, through
+etl_tools/docker_context.py), and Prefect's own `filter_files` (what `push_to_s3` uploads
+with `.prefectignore`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from prefect.utilities.filesystem import filter_files
 
-from etl_tools import checks
+from etl_tools.docker_context import docker_context
 
 LEAKS = {
     ".env": "GIT_ACCESS_TOKEN=ghp_leak1\n",
@@ -73,7 +74,7 @@ def test_git_adds_no_secret(littered):
 
 
 def test_docker_context_has_no_secret(littered):
-    context = set(checks.docker_context(littered))
+    context = set(docker_context(littered))
     assert leaked(context) == []
     assert {"pyproject.toml", "README.md", "etl/flows/example_etl.py"} <= context
 
@@ -101,7 +102,7 @@ def test_docker_rules(tmp_path, lines, path, sent):
     (tmp_path / ".dockerignore").write_text("\n".join(lines) + "\n")
     (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / path).write_text("x")
-    assert (path in checks.docker_context(tmp_path)) == sent
+    assert (path in docker_context(tmp_path)) == sent
 
 
 @pytest.mark.usefixtures("prefect_server")
