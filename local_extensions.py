@@ -77,17 +77,52 @@ class CheckedTemplate(Template):
 
     Cookiecutter renders the next question's default (and each of its choices) with the
     answers given so far, and every file with all of them: checking here refuses a bad
-    answer right after it is typed, before the next question, before cookiecutter writes
+    answer right after it is given, before the next question, before cookiecutter writes
     its replay file, and before any directory exists. Every template then sees `plan`,
     the consequences of the answers (`answer_model.Plan`).
     """
+
+    source: str | None = None  # set by `_from_string`: what cookiecutter asked to render
 
     def render(self, *args, **kwargs):
         context = dict(*args, **kwargs)
         answers = context.get("cookiecutter")
         if isinstance(answers, dict):
             context.setdefault("plan", _checked_plan(self.environment, answers, context))
+            if "_cookiecutter" not in context:  # still reading answers
+                _refuse_given_jinja(self.source, answers, lambda: Template.render(self, context))
         return super().render(context)
+
+
+def _from_string(from_string):
+    """`Environment.from_string` that remembers the source on the template it returns."""
+
+    def remembering(source, *args, **kwargs):
+        template = from_string(source, *args, **kwargs)
+        template.source = source
+        return template
+
+    return remembering
+
+
+def _refuse_given_jinja(source, answers: dict, render) -> None:
+    """An answer given as key=value or in a config file arrives as the source of the
+    next question's default; the template's own defaults may hold Jinja, a user's may not."""
+    question = next((q for q in answer_model.QUESTIONS if q not in answers), None)
+    if question is None or not isinstance(source, str) or not answer_model.JINJA.search(source):
+        return
+    default = answer_model.DEFAULTS[question]
+    if source in (default if isinstance(default, list) else [default]):
+        return
+    refused = answer_model.refusals({**answers, question: render()}, {question: source})
+    _stop([line for line in refused if line.startswith(f"{question}: ")])
+
+
+def _stop(refused: list[str]) -> None:
+    for line in refused:
+        print(f"error: {line}", file=sys.stderr)
+    if refused:
+        raise AnswersRefused("answers refused (see the error lines); nothing was written")
 
 
 def _checked_plan(environment, answers: dict, context: dict):
@@ -97,11 +132,7 @@ def _checked_plan(environment, answers: dict, context: dict):
     key = json.dumps([answers, given], sort_keys=True, default=repr)
     if key not in _ACCEPTED:
         made = frozenset(q for q in answers if _is_made(environment, q, answers))
-        refused = answer_model.refusals(answers, given, made)
-        for line in refused:
-            print(f"error: {line}", file=sys.stderr)
-        if refused:
-            raise AnswersRefused("answers refused (see the error lines); nothing was written")
+        _stop(answer_model.refusals(answers, given, made))
         _ACCEPTED.add(key)
     complete = len(answers) == len(answer_model.QUESTIONS)
     return answer_model.plan(answers) if complete else None
@@ -132,3 +163,4 @@ class QuoteExtension(Extension):
         environment.filters["yaml_string"] = yaml_string
         environment.filters["python_string"] = python_string
         environment.template_class = CheckedTemplate
+        environment.from_string = _from_string(environment.from_string)

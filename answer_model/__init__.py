@@ -26,6 +26,7 @@ from .choices import (
     EXTRAS,
     NOTIFICATIONS,
     POOLS,
+    PREFECT_LINES,
     PREFECT_RELEASES,
     STORAGES,
     Block,
@@ -234,4 +235,26 @@ def plan(answers: dict) -> Plan:
     )
 
 
-__all__ = ["QUESTIONS", "Block", "Plan", "SavedBlock", "plan", "refusals", "work_pool_name"]
+__all__ = [
+    "ALWAYS_EXTRAS",
+    "CI_FILES",
+    "EXTRAS",
+    "NOTIFICATIONS",
+    "POOLS",
+    "PREFECT_LINES",
+    "PREFECT_RELEASES",
+    "QUESTIONS",
+    "RULES",
+    "STORAGES",
+    "Block",
+    "Notifications",
+    "Plan",
+    "Pool",
+    "PrefectLine",
+    "SavedBlock",
+    "Storage",
+    "combination_problems",
+    "plan",
+    "refusals",
+    "work_pool_name",
+]

@@ -1,15 +1,17 @@
 """Adversarial answers to every question.
 
-Each answer is either rejected by the pre-gen hook with exactly one `error: <question>: ...`
-line and nothing left in the output directory, or rendered so that every TOML, YAML and
-Python file parses and holds exactly what was typed. A few answers never reach the hook
-because cookiecutter itself stops first; those are pinned down too (see COOKIECUTTER_STOPS).
+Each answer is either refused by the answer model (`answer_model`, called by
+`local_extensions.CheckedTemplate` as cookiecutter reads the answers) with exactly one
+`error: <question>: ...` line, leaving nothing behind: no output directory, no replay
+file; or rendered so that every TOML, YAML and Python file parses and holds exactly what
+was typed. A few answers are stopped by cookiecutter itself first; those are pinned down
+too (see COOKIECUTTER_STOPS).
 
 Cookiecutter renders an answer given as key=value or in a config file's default_context as
-Jinja before any hook runs ('{{ 7*7 }}' arrives as '49', '{% ... %}' executes). The hook
-sees the unrendered answers (`_cookiecutter`) and rejects Jinja syntax in any answer that
-is not the template's own default; answers typed at the prompt or read from a replay file
-are not rendered and arrive literally, and are rejected the same way.
+Jinja ('{{ 7*7 }}' arrives as '49', '{% ... %}' executes). The model sees the unrendered
+answers (`_cookiecutter`) when the files render and refuses Jinja syntax in any answer
+that is not the template's own default; answers typed at the prompt or read from a replay
+file are not rendered and arrive literally, and are refused the same way.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ import yaml
 from cookiecutter import prompt
 from cookiecutter.exceptions import (
     FailedHookException,
-    OutputDirExistsException,
     UndefinedVariableInTemplate,
 )
 from cookiecutter.main import cookiecutter
 from jinja2 import TemplateSyntaxError
 
+import answer_model
+from answer_model import rules
 from local_extensions import python_string, toml_string, yaml_string
 from tests.conftest import BIN, DEFAULTS, TEMPLATE
 
@@ -78,7 +81,8 @@ REJECTED_SLUG = [
     bad("project_slug", v)
     for v in [" ", "My Project", "my_project", "-x", "x-", "a--b", "1abc", "../evil", "a\\b"]
     + ["prefect", "etl", "prefect-aws", "fastapi", "pytest", "tests", "x" * 51, "ünï", "🚀"]
-    + ["$(id)", "`id`", "{{ 'abc' }}", "{% if true %}abc{% endif %}", "abc\n", "a'b", 'a"b']
+    + ["", ".", "..", "a\x00b", "x" * 300, "$(id)", "`id`", "{{ 'abc' }}", "abc\n", "a'b", 'a"b']
+    + ["{% if true %}abc{% endif %}"]
     + ["a:b", "a b", "~", "%2e%2e"]
 ]
 REJECTED_EMAIL = [
@@ -208,13 +212,9 @@ ACCEPTED_URLS += ["https://gitlab.example.com:8443/group/sub/repo", "file:///C:/
 # Answers cookiecutter itself stops on before the hook can run: exception and the text
 # it shows. The hook cannot improve these messages; nothing may be left behind either way.
 COOKIECUTTER_STOPS = [
-    pytest.param({"project_slug": ""}, OutputDirExistsException, "already exists", id="slug-empty"),
-    pytest.param({"project_slug": "."}, OutputDirExistsException, "already exists", id="slug-dot"),
-    pytest.param({"project_slug": ".."}, OutputDirExistsException, "already exists", id="slug-up"),
     pytest.param(
         {"description": "{{ nope }}"}, UndefinedVariableInTemplate, "description", id="undefined"
     ),
-    pytest.param({"project_slug": "a\x00b"}, ValueError, "null byte", id="slug-nul"),
     pytest.param({"description": "{{ 1 +"}, TemplateSyntaxError, "end of template", id="syntax"),
     pytest.param({"description": "a {# b"}, TemplateSyntaxError, "comment", id="open-comment"),
     *(
@@ -298,22 +298,11 @@ def assert_rendered_faithfully(project: Path) -> dict:
     return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
 
 
-def load_hook() -> dict:
-    """The pre-gen hook's functions, with its three Jinja expressions replaced by '{}'."""
-    source = (TEMPLATE / "hooks" / "pre_gen_project.py").read_text(encoding="utf-8")
-    source, count = re.subn(r"\{\{.*?\}\}", repr("{}"), source)
-    assert count == 3, "the hook should hold exactly three Jinja expressions"
-    namespace: dict = {"__name__": "pre_gen_hook"}
-    exec(compile(source, "pre_gen_project.py", "exec"), namespace)
-    return namespace
-
-
 # --------------------------------------------------------------------------- rejected
 
 
 def test_every_question_is_checked_and_attacked():
-    hook = load_hook()
-    assert list(hook["CHECKS"]) == QUESTIONS
+    assert list(answer_model.RULES) == QUESTIONS
     attacked = {param.values[0] for param in REJECTED}
     assert attacked == set(QUESTIONS)
 
@@ -326,6 +315,8 @@ def test_rejected_with_one_line(tmp_path, capfd, question, answers, replay):
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"error: {question}: "), lines
     assert left_behind(tmp_path) == []
+    if not replay:  # refused before cookiecutter saves its replay file
+        assert not (tmp_path / "cfg" / "replay").exists()
 
 
 def test_a_made_answer_names_its_cause(tmp_path, capfd):
@@ -370,15 +361,14 @@ def test_absolute_slug_is_rejected_and_removed(tmp_path, capfd):
     assert left_behind(tmp_path) == []
 
 
-def test_slug_with_a_slash_leaves_the_parent_cookiecutter_made(tmp_path, capfd):
-    """Cookiecutter makes out/a/b (and so out/a) before the hook runs, then removes only
-    out/a/b when the hook fails: the empty out/a stays. The hook cannot prevent that."""
+def test_slug_with_a_slash_is_refused_before_any_directory(tmp_path, capfd):
+    """A pre-generation hook runs after cookiecutter made out/a/b (and out/a, which it
+    then leaves behind); the answer model refuses the slug before any directory exists."""
     with pytest.raises(FailedHookException):
         generate(tmp_path, {"project_slug": "a/b"})
     [line] = error_lines(capfd.readouterr().err)
     assert line.startswith("error: project_slug: 'a/b' must be")
-    assert left_behind(tmp_path) == ["out/a"]
-    assert list((tmp_path / "out" / "a").iterdir()) == []
+    assert left_behind(tmp_path) == []
 
 
 @pytest.mark.parametrize(("answers", "exception", "message"), COOKIECUTTER_STOPS)
@@ -392,12 +382,15 @@ def test_cookiecutter_stops_before_the_hook(tmp_path, answers, exception, messag
 
 def test_time_zone_without_a_database_accepts_utc_and_checks_only_the_shape(monkeypatch):
     """Windows without the tzdata package has no zones at all; UTC must still work."""
-    hook = load_hook()
     monkeypatch.setattr(zoneinfo, "available_timezones", set)
-    assert hook["timezone"]("UTC") is None
-    assert hook["timezone"]("Europe/Berlin") is None  # with a warning: not checked
-    for name in ["", "../etc/passwd", "/etc/localtime", "Europe/", "a b", "$(date)"]:
-        assert hook["timezone"](name), name
+    rules._zones.cache_clear()
+    try:
+        assert rules.timezone("UTC") is None
+        assert rules.timezone("Europe/Berlin") is None  # with a warning: not checked
+        for name in ["", "../etc/passwd", "/etc/localtime", "Europe/", "a b", "$(date)"]:
+            assert rules.timezone(name), name
+    finally:
+        rules._zones.cache_clear()
 
 
 # --------------------------------------------------------------------------- rendered safely
@@ -436,11 +429,10 @@ def test_risky_but_valid_answers_render(tmp_path, name):
 
 
 def test_hook_accepts_valid_schedules_and_urls():
-    hook = load_hook()
     for expression in ACCEPTED_CRONS:
-        assert hook["cron"](expression) is None, expression
+        assert rules.cron(expression) is None, expression
     for url in ACCEPTED_URLS:
-        assert hook["CHECKS"]["repository_url"](url) is None, url
+        assert answer_model.RULES["repository_url"](url) is None, url
 
 
 def test_hook_accepts_no_schedule_that_prefect_refuses():
@@ -452,7 +444,6 @@ def test_hook_accepts_no_schedule_that_prefect_refuses():
     spec = importlib.util.spec_from_file_location("_prefect_croniter", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    hook = load_hook()
     fields = [
         ["0", "59", "*/5", "0-30/10", "1,2"],
         ["0", "23", "*/6", "9-17", "0,12"],
@@ -464,7 +455,7 @@ def test_hook_accepts_no_schedule_that_prefect_refuses():
     rng = random.Random(20240229)
     pick = lambda field: rng.choice(odd if rng.random() < 0.15 else field)  # noqa: E731
     tried = ACCEPTED_CRONS + [" ".join(pick(field) for field in fields) for _ in range(3000)]
-    accepted = [expression for expression in tried if hook["cron"](expression) is None]
+    accepted = [expression for expression in tried if rules.cron(expression) is None]
     assert len(accepted) > 100  # the sample exercises the accepting side too
     for expression in accepted:
         assert module.croniter.is_valid(expression), expression
@@ -581,21 +572,65 @@ def test_replay_file(tmp_path):
     result = cli(tmp_path / "bad", "--config-file", config, "--replay-file", str(bad))
     assert result.returncode == 1
     assert error_lines(result.stderr) == [
-        "error: python_version: '3.9' is not one of 3.10, 3.11, 3.12, 3.13"
+        "error: python_version: '3.9' is not one of 3.12, 3.11, 3.13, 3.10"
     ]
     assert left_behind(tmp_path / "bad") == []
 
 
-def test_cli_shows_our_lines_apart_from_cookiecutters_traceback(tmp_path):
-    """The hook writes to stderr; cookiecutter logs its traceback to stdout afterwards."""
+def test_cli_shows_one_line_and_no_traceback(tmp_path):
+    """The first refused answer stops cookiecutter: one line on stderr, one on stdout."""
     config = str(config_file(tmp_path))
     result = cli(tmp_path, "--config-file", config, author_email="bad", schedule_cron="61 * * * *")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "error: author_email: 'bad' is not an email address like name@example.com",
-        "error: schedule_cron: minute '61' is outside 0-59",
     ]
-    assert "Stopping generation because pre_gen_project hook" in result.stdout
-    assert "Traceback" in result.stdout
-    assert result.stdout.splitlines()[-1] == "Hook script failed (exit status: 1)"
+    assert result.stdout.splitlines() == [
+        "answers refused (see the error lines); nothing was written"
+    ]
+    assert left_behind(tmp_path) == []
+    assert not (tmp_path / "cfg" / "replay").exists()  # nothing for --replay to repeat
+
+
+def test_an_overlong_project_name_gets_one_line_not_a_traceback(tmp_path):
+    """300 characters made a slug too long for a directory name: OSError before any hook."""
+    config = str(config_file(tmp_path))
+    result = cli(tmp_path, "--config-file", config, project_name="x" * 300)
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == ["error: project_name: at most 100 characters (got 300)"]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert left_behind(tmp_path) == []
+
+
+def test_a_bad_slug_typed_at_the_prompt_is_refused_before_the_next_question(
+    tmp_path, capfd, monkeypatch
+):
+    """Typed, not made: the message says so, and no later question is asked."""
+    asked = []
+
+    def typed(name, default, prompts=None, prefix=""):
+        asked.append(name)
+        return "My Project" if name == "project_slug" else default
+
+    monkeypatch.setattr(prompt, "read_user_variable", typed)
+    monkeypatch.setattr(prompt, "read_user_choice", lambda name, *a, **k: asked.append(name))
+    with pytest.raises(FailedHookException):
+        cookiecutter(
+            str(TEMPLATE), output_dir=str(tmp_path / "out"), config_file=str(config_file(tmp_path))
+        )
+    [line] = error_lines(capfd.readouterr().err)
+    assert line.startswith("error: project_slug: 'My Project' must be 1-50 lowercase"), line
+    assert "made from" not in line
+    assert asked == ["project_name", "project_slug"]
+    assert left_behind(tmp_path) == []
+    assert not (tmp_path / "cfg" / "replay").exists()
+
+
+def test_a_refused_combination_leaves_no_replay_to_repeat(tmp_path, capfd):
+    """Combinations are refused once their last answer is in, before the replay file."""
+    with pytest.raises(FailedHookException):
+        generate(tmp_path, {"code_storage": "local", "work_pool_type": "ecs"})
+    [line] = error_lines(capfd.readouterr().err)
+    assert line.startswith("error: code_storage: 'local' runs the worker's own checkout")
+    assert not (tmp_path / "cfg" / "replay").exists()
     assert left_behind(tmp_path) == []

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from local_extensions import work_pool_name
+from answer_model import work_pool_name
 from tests.compose import env_example, healthcheck_command, load_compose
 from tests.conftest import DEFAULTS, clean_env, render, run_rendered
 from tests.prefect_server import (

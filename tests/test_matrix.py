@@ -3,7 +3,8 @@
 Each supported combination is rendered, linted with ruff, checked by the rendered
 project's own checks at every depth (core, Prefect's models and worker schemas, hadolint
 and CI schemas), and its unit tests run. Combinations that cannot work are refused by the
-pre-generation hook with one clear line and leave nothing behind.
+answer model (`answer_model.combination_problems`, the one place that knows them) with one
+clear line and leave nothing behind.
 """
 
 from __future__ import annotations
@@ -15,30 +16,34 @@ import sys
 
 import pytest
 
+import answer_model
 from tests.conftest import BIN, TEMPLATE, render, render_cli, run_rendered
 
 CHOICES = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 STORAGES, POOLS = CHOICES["code_storage"], CHOICES["work_pool_type"]
 OTHERS = {name: CHOICES[name] for name in ("python_version", "ci_provider", "notifications")}
-# prefect_version is free text checked by the hook: one release of each supported line.
-OTHERS["prefect_version"] = ["3.9.1", "3.8.8"]
+# prefect_version is free text the model checks: the newest release of each supported line.
+OTHERS["prefect_version"] = [line.releases[0] for line in answer_model.PREFECT_LINES.values()]
 assert CHOICES["prefect_version"] == OTHERS["prefect_version"][0], "the default leads"
 VALUES = {"work_pool_type": POOLS, **OTHERS}
 
-UNSUPPORTED = {
-    ("docker", "process"): "process pool cannot run",
-    ("local", "docker"): "cannot see",
-    ("local", "kubernetes"): "cannot see",
-    ("local", "ecs"): "cannot see",
-}
-
 
 def supported(answers: dict) -> bool:
-    if (answers["code_storage"], answers["work_pool_type"]) in UNSUPPORTED:
-        return False
-    if answers["python_version"] == "3.10" and answers["prefect_version"].startswith("3.9"):
-        return False  # Prefect 3.9 needs Python 3.11
-    return not (answers["work_pool_type"] == "kubernetes" and answers["python_version"] == "3.10")
+    return not answer_model.combination_problems(answers)
+
+
+# storage x pool pairs the model refuses whatever the other answers, with its message.
+UNSUPPORTED = {
+    (storage, pool): problems["code_storage"]
+    for storage, pool in itertools.product(STORAGES, POOLS)
+    if "code_storage"
+    in (
+        problems := answer_model.combination_problems(
+            {"code_storage": storage, "work_pool_type": pool, "python_version": "3.13"}
+            | {"prefect_version": OTHERS["prefect_version"][0]}
+        )
+    )
+}
 
 
 def pairs(answers: dict) -> set[tuple]:
@@ -137,7 +142,7 @@ def test_unsupported_combination_is_refused_in_one_line(storage, pool, tmp_path)
     result = render_cli(tmp_path, code_storage=storage, work_pool_type=pool)
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and UNSUPPORTED[(storage, pool)] in errors[0], result.stderr
+    assert errors == [f"error: code_storage: {UNSUPPORTED[(storage, pool)]}"], result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
