@@ -3,7 +3,11 @@
 Every figure is a ratio against a baseline measured in the same run, as the median of
 interleaved runs (`--repeats`, at least 5 for the real figures; `--quick` uses fewer runs
 and smaller sizes, for development only). Prints a table, saves the raw figures to
-`benchmarks/results/latest.json` and, on a full run, writes `docs/benchmarks.md`.
+`benchmarks/results/latest.json` and, on a full run, writes `docs/benchmarks.md`
+(`benchmarks/report.py` rewrites it from the saved figures, without measuring).
+
+This file is the command line only: `measurement` runs the sections and returns raw
+figures, `analysis` turns them into ratios and verdicts, `report` writes them up.
 
 Sections (`--only render,suite,etl,context`):
 
