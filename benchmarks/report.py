@@ -1,11 +1,29 @@
-"""Turn `benchmarks/results/*.json` into `docs/benchmarks.md` (plain Markdown)."""
+"""Report: a run's figures written up, as `docs/benchmarks.md` (plain Markdown) and as the
+tables `run.py` prints. Re-render the page from the stored results, without measuring:
+
+    uv run python benchmarks/report.py [--results benchmarks/results] [--out docs/benchmarks.md]
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from pathlib import Path
 
-from common import median, spread
+from analysis import (
+    SUMMARY_HEADER,
+    cache_part_us,
+    etl_analysis,
+    fixed_costs,
+    summary_rows,
+    sweep_per_task_run,
+)
+from common import REPO, median, spread
+
+RESULTS = REPO / "benchmarks" / "results"
+DOC = REPO / "docs" / "benchmarks.md"
+SWEEP_HEADER = ["batch size", "mapped task runs", "plain s", "flow s", "ratio"]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -22,547 +40,443 @@ def _kb(n: float) -> str:
     return f"{n / 1e3:.1f} kB"
 
 
-def sweep_table(sweep: dict) -> str:
-    header = ["batch size", "mapped task runs", "plain s", "flow s", "ratio"]
-    rows = []
-    for size, data in sorted(sweep["batch_sizes"].items(), key=lambda kv: int(kv[0])):
-        rows.append(
-            [
-                f"{int(size):,}",
-                str(data["task_runs"]),
-                f"{data['plain_s']:.2f}",
-                f"{data['flow_s']:.2f}",
-                f"{data['ratio']:.2f}x",
-            ]
-        )
+# --- the terminal ---------------------------------------------------------------------
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell, a rule under the header."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    if "per_task_run_s" in sweep:
-        out.append(
-            f"\none more mapped task run costs {sweep['per_task_run_s'] * 1e3:.0f} ms "
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(lines)
+
+
+def _sweep_rows(sweep: dict) -> list[list[str]]:
+    return [
+        [
+            f"{int(k):,}",
+            str(v["task_runs"]),
+            f"{v['plain_s']:.2f}",
+            f"{v['flow_s']:.2f}",
+            f"{v['ratio']:.2f}x",
+        ]
+        for k, v in sorted(sweep["batch_sizes"].items(), key=lambda kv: int(kv[0]))
+    ]
+
+
+def summary_text(results: dict) -> str:
+    return text_table(SUMMARY_HEADER, summary_rows(results))
+
+
+def sweep_text(sweep: dict) -> str:
+    out = text_table(SWEEP_HEADER, _sweep_rows(sweep))
+    per_task = sweep_per_task_run(sweep)
+    if per_task is not None:
+        out += (
+            f"\n\none more mapped task run costs {per_task * 1e3:.0f} ms "
             f"(least squares over the batch sizes)"
         )
-    return "\n".join(out)
+    return out
 
 
-def write_doc(path: Path, results_dir: Path) -> None:
-    from run import etl_analysis, rows_of_table  # noqa: PLC0415
+# --- the page: header and summary -----------------------------------------------------
 
-    latest_path = results_dir / "latest.json"
-    sweep_path = results_dir / "sweep.json"
-    latest = json.loads(latest_path.read_text()) if latest_path.exists() else None
-    sweep_run = json.loads(sweep_path.read_text()) if sweep_path.exists() else None
-    sweep = None
-    if sweep_run and sweep_run.get("sweep"):
-        sweep = {
-            **sweep_run["sweep"],
-            "started": sweep_run["started"],
-            "command": sweep_run["command"],
-            "machine": sweep_run["machine"],
-            "load_average": sweep_run["load_average"],
-        }
-    out: list[str] = ["# Benchmarks", ""]
-    out.append(
-        "How fast the template renders, how long the generated project's tests take, what "
-        "Prefect's orchestration costs the example ETL flow, and how little of a real "
-        "checkout reaches a Docker build or a Prefect upload. Every figure is a ratio "
-        "against a baseline measured in the same run, the median of interleaved runs, so "
-        "a busy machine slows both sides alike. The page is written by the benchmark itself."
-    )
-    out.append("")
-    if latest is None:
-        out.append("No full run has been recorded yet: run `uv run python benchmarks/run.py`.")
-        path.write_text("\n".join(out) + "\n")
-        return
+INTRO = (
+    "How fast the template renders, how long the generated project's tests take, what "
+    "Prefect's orchestration costs the example ETL flow, and how little of a real "
+    "checkout reaches a Docker build or a Prefect upload. Every figure is a ratio "
+    "against a baseline measured in the same run, the median of interleaved runs, so "
+    "a busy machine slows both sides alike. The page is written by the benchmark itself."
+)
 
+
+def _latest_run(latest: dict) -> list[str]:
     m = latest["machine"]
     load = latest["load_average"]
-    out += [
+    settings = latest["settings"]
+    sections = ", ".join(f"{k} {v:.0f} s" for k, v in latest["section_seconds"].items())
+    rows = [
+        ["command", f"`{latest['command']}` (from the repository root)"],
+        ["date", latest["started"]],
+        ["revision", latest["revision"]],
+        ["machine", f"{m['nproc']} cores, {m['cpu']}, {m['memory']} RAM"],
+        ["Python", f"{m['python']} ({m['platform']})"],
+        ["versions", ", ".join(f"{k} {v}" for k, v in m["versions"].items())],
+        [
+            "runs per figure",
+            f"{settings['repeats']} (test suite: {settings['suite_repeats']}), median",
+        ],
+        ["load average", f"{load['start']:.2f} at the start, {load['end']:.2f} at the end"],
+        ["wall time", f"{latest['total_seconds'] / 60:.1f} min ({sections})"],
+    ]
+    return [
         "## The latest run",
         "",
-        _table(
-            ["", ""],
-            [
-                ["command", f"`{latest['command']}` (from the repository root)"],
-                ["date", latest["started"]],
-                ["revision", latest["revision"]],
-                ["machine", f"{m['nproc']} cores, {m['cpu']}, {m['memory']} RAM"],
-                ["Python", f"{m['python']} ({m['platform']})"],
-                ["versions", ", ".join(f"{k} {v}" for k, v in m["versions"].items())],
-                [
-                    "runs per figure",
-                    f"{latest['settings']['repeats']} (test suite: "
-                    f"{latest['settings']['suite_repeats']}), median",
-                ],
-                ["load average", f"{load['start']:.2f} at the start, {load['end']:.2f} at the end"],
-                [
-                    "wall time",
-                    f"{latest['total_seconds'] / 60:.1f} min ("
-                    + ", ".join(f"{k} {v:.0f} s" for k, v in latest["section_seconds"].items())
-                    + ")",
-                ],
-            ],
-        ),
+        _table(["", ""], rows),
         "",
         "A load average above the number of cores means other work shared the machine; the "
         "`spread` column (slowest run / fastest run) shows how much that moved the runs.",
         "",
         "## Summary",
         "",
+        _table(SUMMARY_HEADER, summary_rows(latest)),
+        "",
+    ]
+
+
+# --- 1. rendering ---------------------------------------------------------------------
+
+
+def _render_section(render: dict) -> list[str]:
+    times = render["times"]
+    labels = {
+        "template": "this template",
+        "minimal": "one-file template",
+        "prefect_init": "prefect init --recipe git",
+    }
+    rows = [
+        [label, f"{median(times[key]):.2f} s", f"{spread(times[key]):.2f}"]
+        for key, label in labels.items()
+    ]
+    out = [
+        "## 1. Rendering",
+        "",
+        "`cookiecutter --no-input -o <tmp> <template>` through the command line, with both "
+        "hooks (answer validation, pruning, the project's own checks) included, against the "
+        "same command on a one-file template (`cookiecutter.json` with one question and one "
+        "`README.md`: cookiecutter's own floor), and against `prefect init --recipe git` in "
+        "an empty directory with a fresh `PREFECT_HOME` (it writes "
+        + ", ".join(f"`{f}`" for f in render.get("prefect_init_files", []))
+        + ").",
+        "",
+        _table(["command", "median", "spread"], rows),
+        "",
+    ]
+    b = render.get("breakdown", {})
+    if b:
+        out += [
+            "Where this template's render goes (the same render in-process, median): "
+            f"importing cookiecutter {b['import_s']:.2f} s, loading the Jinja extensions "
+            f"(slugify and the template's quoting filters) {b['extensions_s']:.2f} s, the "
+            f"two hooks (each a fresh Python process) {b['hooks_s']:.2f} s, of a "
+            f"{b['total_s']:.2f} s total. Both cookiecutter runs pay the interpreter start and "
+            "the import; the template adds its extensions, forty-odd files and the hooks. "
+            "`prefect init` is slower than either because it imports Prefect.",
+            "",
+        ]
+    return out
+
+
+# --- 2. the rendered test suite -------------------------------------------------------
+
+SUITE_TIME = (
+    "Beyond the floor, the time is flow runs against the harness. The suite makes "
+    "about twenty of them (idempotency, retries, a failed load and its rerun, a "
+    "crash and its rerun, notifications, secrets in logs, the report flow), starts "
+    "a local Dask cluster of two worker processes, and runs one flow in a subprocess "
+    "that it kills. The harness runs its server on SQLite, where creating a flow "
+    "run right after another one's task runs often gets `503` (database is locked; "
+    "the server's event recorder holds it; PrefectHQ/prefect#18934) and the client "
+    "waits two seconds before retrying: most flow tests take 2 to 5 s for a "
+    "201-row sample. The harness turns flow-run heartbeats off (each run would "
+    "otherwise wait up to a second for its heartbeat thread). A ratio near 1.5 "
+    "would leave room for two or three flow runs in the whole suite; the suite's "
+    "purpose (showing failures, retries and reruns on a real server) needs more "
+    'than that. Unit tests need no server: `pytest -m "not server"` runs them '
+    "in a few seconds."
+)
+
+
+def _suite_failures(suite: dict) -> list[str]:
+    if not suite.get("failures"):
+        return []
+    runs = "; ".join(
+        f"run {f['run']}: " + ", ".join(f"`{t}`" for t in f["failed"]) for f in suite["failures"]
+    )
+    return [
+        "Runs with failing tests (timed all the same; the suite's own tests, "
+        f"not the benchmark): {runs}.",
+        "",
+    ]
+
+
+def _suite_section(suite: dict) -> list[str]:
+    times = suite["times"]
+    return [
+        "## 2. The rendered test suite",
+        "",
+        "The whole `pytest` run of a project rendered with the default answers, in the "
+        "template's development environment with the project as the working directory "
+        f"(`{suite['result_line']}`), against the unavoidable floor of any flow test: a "
+        "Python process that imports Prefect and starts and stops one "
+        "`prefect_test_harness()` (what the suite's session fixture does once).",
+        "",
         _table(
-            ["target", "measured", "baseline", "ratio", "goal", "met", "spread"],
-            rows_of_table(latest),
+            ["", "median", "spread"],
+            [
+                ["pytest", f"{median(times['suite']):.1f} s", f"{spread(times['suite']):.2f}"],
+                [
+                    "floor: import prefect + one harness",
+                    f"{median(times['floor']):.1f} s",
+                    f"{spread(times['floor']):.2f}",
+                ],
+            ],
         ),
         "",
-    ]
-
-    render = latest.get("render")
-    if render:
-        t = {k: median(v) for k, v in render["times"].items()}
-        b = render.get("breakdown", {})
-        out += [
-            "## 1. Rendering",
-            "",
-            "`cookiecutter --no-input -o <tmp> <template>` through the command line, with both "
-            "hooks (answer validation, pruning, the project's own checks) included, against the "
-            "same command on a one-file template (`cookiecutter.json` with one question and one "
-            "`README.md`: cookiecutter's own floor), and against `prefect init --recipe git` in "
-            "an empty directory with a fresh `PREFECT_HOME` (it writes "
-            + ", ".join(f"`{f}`" for f in render.get("prefect_init_files", []))
-            + ").",
-            "",
-            _table(
-                ["command", "median", "spread"],
-                [
-                    [
-                        "this template",
-                        f"{t['template']:.2f} s",
-                        f"{spread(render['times']['template']):.2f}",
-                    ],
-                    [
-                        "one-file template",
-                        f"{t['minimal']:.2f} s",
-                        f"{spread(render['times']['minimal']):.2f}",
-                    ],
-                    [
-                        "prefect init --recipe git",
-                        f"{t['prefect_init']:.2f} s",
-                        f"{spread(render['times']['prefect_init']):.2f}",
-                    ],
-                ],
-            ),
-            "",
-        ]
-        if b:
-            out += [
-                "Where this template's render goes (the same render in-process, median): "
-                f"importing cookiecutter {b['import_s']:.2f} s, loading the Jinja extensions "
-                f"(slugify and the template's quoting filters) {b['extensions_s']:.2f} s, the "
-                f"two hooks (each a fresh Python process) {b['hooks_s']:.2f} s, of a "
-                f"{b['total_s']:.2f} s total. Both cookiecutter runs pay the interpreter start and "
-                "the import; the template adds its extensions, forty-odd files and the hooks. "
-                "`prefect init` is slower than either because it imports Prefect.",
-                "",
-            ]
-
-    suite = latest.get("suite")
-    if suite:
-        t = {k: median(v) for k, v in suite["times"].items()}
-        out += [
-            "## 2. The rendered test suite",
-            "",
-            "The whole `pytest` run of a project rendered with the default answers, in the "
-            "template's development environment with the project as the working directory "
-            f"(`{suite['result_line']}`), against the unavoidable floor of any flow test: a "
-            "Python process that imports Prefect and starts and stops one "
-            "`prefect_test_harness()` (what the suite's session fixture does once).",
-            "",
-            _table(
-                ["", "median", "spread"],
-                [
-                    ["pytest", f"{t['suite']:.1f} s", f"{spread(suite['times']['suite']):.2f}"],
-                    [
-                        "floor: import prefect + one harness",
-                        f"{t['floor']:.1f} s",
-                        f"{spread(suite['times']['floor']):.2f}",
-                    ],
-                ],
-            ),
-            "",
-            *(
-                [
-                    "Runs with failing tests (timed all the same; the suite's own tests, "
-                    "not the benchmark): "
-                    + "; ".join(
-                        f"run {f['run']}: " + ", ".join(f"`{t}`" for t in f["failed"])
-                        for f in suite["failures"]
-                    )
-                    + ".",
-                    "",
-                ]
-                if suite.get("failures")
-                else []
-            ),
-            "Per test file (median seconds, from pytest's JUnit report: setup, call and "
-            "teardown; the file that first uses the harness carries its start):",
-            "",
-            _table(
-                ["file", "seconds"],
-                [[f"`{k}`", f"{v:.1f}"] for k, v in suite["per_file"].items() if v >= 0.05],
-            ),
-            "",
-            "Slowest tests:",
-            "",
-            _table(
-                ["test", "seconds"],
-                [[f"`{x['test']}`", f"{x['seconds']:.1f}"] for x in suite["slowest_tests"]],
-            ),
-            "",
-            "Beyond the floor, the time is flow runs against the harness. The suite makes "
-            "about twenty of them (idempotency, retries, a failed load and its rerun, a "
-            "crash and its rerun, notifications, secrets in logs, the report flow), starts "
-            "a local Dask cluster of two worker processes, and runs one flow in a subprocess "
-            "that it kills. The harness runs its server on SQLite, where creating a flow "
-            "run right after another one's task runs often gets `503` (database is locked; "
-            "the server's event recorder holds it; PrefectHQ/prefect#18934) and the client "
-            "waits two seconds before retrying: most flow tests take 2 to 5 s for a "
-            "201-row sample. The harness turns flow-run heartbeats off (each run would "
-            "otherwise wait up to a second for its heartbeat thread). A ratio near 1.5 "
-            "would leave room for two or three flow runs in the whole suite; the suite's "
-            "purpose (showing failures, retries and reruns on a real server) needs more "
-            'than that. Unit tests need no server: `pytest -m "not server"` runs them '
-            "in a few seconds.",
-            "",
-        ]
-
-    etl = latest.get("etl")
-    if etl:
-        a = etl_analysis(etl)
-        rows = []
-        entries = {int(k): v for k, v in etl["sizes"].items()}
-        if "fixed" in etl:
-            entries[int(etl["fixed"]["summary"]["read"])] = etl["fixed"]
-        for n in sorted(entries):
-            runs = entries[n]["runs"]
-            plain_s, flow_s = median(runs["plain"]), median(runs["flow"])
-            retried = f"{entries[n]['retried_503']} in {entries[n]['flow_runs']}"
-            rows.append(
-                [
-                    f"{n:,}",
-                    f"{plain_s:.2f}",
-                    f"{flow_s:.2f}",
-                    f"{flow_s / plain_s:.2f}x",
-                    f"{plain_s / n * 1e6:.1f}",
-                    f"{flow_s / n * 1e6:.1f}",
-                    f"{(flow_s - plain_s) / n * 1e6:.1f}",
-                    retried,
-                    f"{spread(runs['plain']):.2f} / {spread(runs['flow']):.2f}",
-                ]
-            )
-        fixed_notes = []
-        names = {"postgres": "PostgreSQL", "sqlite": "SQLite"}
-        for key, backend in (("fixed", etl.get("backend", "sqlite")), ("fixed_sqlite", "sqlite")):
-            runs = etl.get(key, {}).get("runs", {})
-            if not runs:
-                continue
-            note = f"On {names[backend]} it is {median(runs['flow']) - median(runs['plain']):.2f} s"
-            if "flow-noheartbeat" in runs:
-                note += (
-                    f", {median(runs['flow']) - median(runs['flow-noheartbeat']):.2f} s of it "
-                    "waiting for the heartbeat thread to stop (timed with heartbeats off)"
-                )
-            if backend == "sqlite":
-                note += f", with {etl[key]['retried_503']} requests answered 503 and retried"
-            if "flow-subflow" in runs:
-                note += (
-                    "; a subflow call would add "
-                    f"{median(runs['flow-subflow']) - median(runs['flow']):.2f} s (timed with "
-                    "the `reconcile` task made a subflow)"
-                )
-            fixed_notes.append(note + ".")
-        subflow_share = (". " + " ".join(fixed_notes) + " ") if fixed_notes else ". "
-        out += [
-            "## 3. Orchestration overhead of the example ETL flow",
-            "",
-            f"The `example_etl` flow with batches of {etl['batch_size']:,} rows, on a local "
-            f"`prefect server` ({'PostgreSQL' if etl.get('backend') == 'postgres' else 'SQLite'}, "
-            "loopback; started first, its "
-            f"{etl['server_startup_s']:.0f} s startup not counted), against the same steps "
-            "called as plain Python in the same process: `read_rows`, `check_rows` per "
-            "batch, `split_duplicates`, `to_record`, `create_schema`, `upsert_orders` per "
-            "batch (one transaction each), the clean-up, `upsert_rejects` and the two "
-            "counts. The CSV has the sample's columns; about one row in a thousand is "
-            "malformed and one in two thousand repeats an order id. Each run writes a fresh "
-            "SQLite file and starts with empty result storage, so the transform cache is "
-            "cold, as on new data. One untimed warm-up of each side comes first.",
-            "",
-            _table(
-                [
-                    "rows",
-                    "plain s",
-                    "flow s",
-                    "ratio",
-                    "plain us/row",
-                    "flow us/row",
-                    "overhead us/row",
-                    "503 retries in flow runs",
-                    "spread plain / flow",
-                ],
-                rows,
-            ),
-            "",
-            "The 1,000-row line is almost all fixed cost: what any run of this flow pays"
-            + subflow_share
-            + "`503 retries` counts the API requests the server answered with 503 (database "
-            "busy) during that size's flow runs, warm-up included; the client waits about "
-            "two seconds before each retry. A SQLite server answers 503 when its own "
-            "writers (recording the task runs' events) hold the database; PostgreSQL, what "
-            "the rendered `docker-compose.yml` runs, does not.",
-            "",
-        ]
-        if "flow" in a:
-            f, p = a["flow"], a["plain"]
-            steps = [
-                [
-                    f"{s['from']:,} -> {s['to']:,}",
-                    f"{s['plain_us_row']:.1f}",
-                    f"{s['flow_us_row']:.1f}",
-                ]
-                for s in a["steps"]
-            ]
-            slopes = [
-                [
-                    "plain Python",
-                    f"{p['per_row_slope_us_per_m']:+.2f}",
-                    f"{p['relative_change']:+.0%}",
-                ],
-                ["flow", f"{f['per_row_slope_us_per_m']:+.2f}", f"{f['relative_change']:+.0%}"],
-            ]
-            if "variable" in a:
-                v = a["variable"]
-                slopes.append(
-                    [
-                        f"flow without its fixed {a['fixed_s']:.2f} s",
-                        f"{v['per_row_slope_us_per_m']:+.2f}",
-                        f"{v['relative_change']:+.0%}",
-                    ]
-                )
-            out += [
-                "Is the per-row cost flat as rows grow? Least-squares slope of the per-row "
-                "cost against the row count, and the change it makes across the sizes "
-                "(relative to the mean). The flow's raw per-row cost falls, only because "
-                "its fixed cost (the 1,000-row line) is spread over more rows; without that "
-                "fixed part it should change no more than plain Python's own.",
-                "",
-                _table(
-                    ["per-row cost of", "slope, us/row per 1M rows", "change across sizes"], slopes
-                ),
-                "",
-                "Verdict: "
-                + (
-                    ("flat" if a.get("flat") else "NOT flat")
-                    + f" (allowed: {a['flat_allowed']:+.0%}, i.e. plain's change + 10 points, "
-                    "at least 10%)."
-                    if "flat" in a
-                    else "no fixed-cost run to judge by."
-                ),
-                "",
-                "Marginal cost between sizes (extra seconds / extra rows), and a fit of time as a "
-                "fixed part plus a per-row part (least squares over the sizes):",
-                "",
-                _table(["rows", "plain us/row", "flow us/row"], steps),
-                "",
-                _table(
-                    ["", "fixed s", "marginal us/row"],
-                    [
-                        ["plain", f"{p['fixed_s']:.2f}", f"{p['marginal_us_row']:.1f}"],
-                        ["flow", f"{f['fixed_s']:.2f}", f"{f['marginal_us_row']:.1f}"],
-                    ],
-                ),
-                "",
-            ]
-        parts = etl.get("cache_parts") or {}
-        if parts and "rows" in parts:  # an older single-size record
-            parts = {str(parts["rows"]): parts}
-        if parts:
-            names = {
-                "hash_s": "hash the transform inputs (INPUTS cache policy)",
-                "persist_s": "persist the transform results",
-            }
-            sizes = sorted(int(k) for k in parts)
-
-            def us(n: int, key: str) -> float:
-                return median(parts[str(n)][key]) / n * 1e6
-
-            rows = [[label, *[f"{us(n, key):.1f}" for n in sizes]] for key, label in names.items()]
-            together = {n: sum(us(n, key) for key in names) for n in sizes}
-            rows.append(["together (paid by the flow)", *[f"{together[n]:.1f}" for n in sizes]])
-            rows.append(
-                [
-                    "result tracking of returned lists (avoided: tasks return one `Batch`)",
-                    *[f"{us(n, 'track_s'):.1f}" for n in sizes],
-                ]
-            )
-            fixed_s = a.get("fixed_s")
-            rest = []
-            for n in sizes:
-                per = a["per_size"].get(n)
-                if per is None or fixed_s is None:
-                    continue
-                fixed_share = fixed_s / n * 1e6
-                rest.append(
-                    f"at {n:,} rows the flow's overhead of {per['overhead_us_row']:.1f} us/row is "
-                    f"{fixed_share:.1f} of fixed cost spread over the rows, {together[n]:.1f} of "
-                    f"these parts and {per['overhead_us_row'] - fixed_share - together[n]:.1f} "
-                    "more"
-                )
-            biggest = str(sizes[-1])
-            out += [
-                "### Per-row costs, measured apart",
-                "",
-                "Per-row work Prefect adds, each part timed on its own on the file's batches, "
-                "without a flow (median us per row). `transform_batch` is cached on its "
-                "inputs, so every run hashes each batch's inputs and persists each batch's "
-                "result (that is what lets a rerun after a crash reuse finished batches). "
-                "The last line is what the flow no longer pays: after every task run Prefect "
-                "registers each element of a returned list for dependency tracking, in a "
-                "table that grows with the data; `extract` and `transform_batch` used to "
-                "return every row and record as a list, and now return one `Batch` value.",
-                "",
-                _table(["part", *[f"{n:,} rows" for n in sizes]], rows),
-                "",
-                f"The cache writes {_mb(parts[biggest]['persisted_bytes'])} of results for "
-                f"{int(biggest):,} rows. "
-                + ("; ".join(rest)[:1].upper() + "; ".join(rest)[1:] + ". " if rest else "")
-                + "That remainder is the same work done inside the flow: on threads that take "
-                "turns holding the interpreter lock, next to the flow's own background threads "
-                "(events, logs, heartbeats) and a server recording events on the other core. "
-                "It grows with the rows and was not isolated further: it is not Python's "
-                "cyclic garbage collector (the driver's `--gc-off` diagnostic, two runs of "
-                "each side at 1,000,000 rows: flow 30.6 and 34.3 s with the collector off, "
-                "29.9 and 39.2 s with it on, plain 14.4 to 20.4 s either way).",
-                "",
-            ]
-        out += _etl_explanation(a, etl, sweep)
-
-    context = latest.get("context")
-    if context:
-        tree = context["tree_bytes"]
-        comp = [[k, _mb(v)] for k, v in context["clutter_bytes"].items()]
-        comp.append(["the rendered project itself", _kb(context["clean_project_bytes"])])
-        comp.append(["**whole tree**", f"**{_mb(tree)}** in {context['tree_files']:,} files"])
-        out += [
-            "## 4. Build context and upload set",
-            "",
-            "A project rendered with the default answers, cluttered as real checkouts are: a "
-            "virtual environment made by `python -m venv` and filled with random-byte "
-            "modules and native libraries, a `.git` with forty commits (one added and later "
-            "deleted a large file), a SQLite warehouse and CSV exports in `data/`, bytecode "
-            "and tool caches, a local SQLite database, build output, a `.env` with a secret "
-            "and editor settings.",
-            "",
-            _table(["what", "bytes"], comp),
-            "",
-            _table(
-                ["set", "bytes", "files", "share of the tree"],
-                [
-                    [
-                        "Docker build context (`.dockerignore`)",
-                        _kb(context["docker_context_bytes"]),
-                        str(context["docker_context_files"]),
-                        f"{context['docker_context_bytes'] / tree:.3%}",
-                    ],
-                    [
-                        "Prefect upload (`.prefectignore`)",
-                        _kb(context["prefect_upload_bytes"]),
-                        str(context["prefect_upload_files"]),
-                        f"{context['prefect_upload_bytes'] / tree:.3%}",
-                    ],
-                ],
-            ),
-            "",
-            "The build context is what the Docker SDK's `exclude_paths` sends, through the "
-            "generated project's `etl_tools/docker_context.py` (its tests check it against the "
-            "examples of Docker's documentation): patterns anchored at the context root, `**` "
-            "for any depth, a match on a directory excludes all below it, `!` re-includes, the "
-            "last match wins. pathspec's gitwildmatch gives "
-            + ("the same file set" if context["docker_dialects_agree"] else "a different file set")
-            + f" ({_kb(context['docker_context_gitwildmatch_bytes'])}); it is an acceptable "
-            "approximation here only because the shared core is written as `**/` patterns, "
-            "which both dialects read alike (a bare `tests` means any depth to git, the root "
-            "only to Docker). The upload set is what `push_to_s3` sends: Prefect's own "
-            "`filter_files` on `.prefectignore`. The `.env` is in neither: "
-            + ("yes." if context["secrets_excluded"] else "NO, it leaks.")
-            + " What the build context holds: "
-            + ", ".join(f"`{k}` {_kb(v)}" for k, v in context["docker_context_top"].items())
-            + ".",
-            "",
-            "### Which layers a change rebuilds",
-            "",
-            "The Dockerfile parsed into instructions; a change to a file rebuilds the first "
-            "`COPY` that reads it (if `.dockerignore` lets it into the context) and every "
-            "instruction after it; the ones before stay cached.",
-            "",
-        ]
-        probes = list(context["layers"])
-        rows = []
-        for index, instruction in enumerate(context["instructions"]):
-            cells = [str(index + 1), f"`{instruction}`"]
-            for probe in probes:
-                first = context["layers"][probe]["first"]
-                cells.append("rebuilt" if first is not None and index >= first else "cached")
-            rows.append(cells)
-        out += [
-            _table(["#", "instruction", *[f"`{p}` changed" for p in probes]], rows),
-            "",
-            "Dependencies (`COPY pyproject.toml`, then the `RUN` that installs them) "
-            "come before `COPY README.md` and `COPY etl/`, so a change to "
-            "`etl/flows/example_etl.py` rebuilds only the code layers: "
-            + ("confirmed." if context["layer_order_ok"] else "NOT the case.")
-            + " A change to `README.md` does not reinstall the dependencies either (uv reads "
-            "them from `pyproject.toml` without building the package); files that "
-            "`.dockerignore` keeps out (tests, data) rebuild nothing.",
-            "",
-        ]
-
-    out += [
-        "## Reproducing",
+        *_suite_failures(suite),
+        "Per test file (median seconds, from pytest's JUnit report: setup, call and "
+        "teardown; the file that first uses the harness carries its start):",
         "",
-        "```bash",
-        "uv run python benchmarks/run.py                 # everything; writes this page",
-        "uv run python benchmarks/run.py --quick         # fewer runs, smaller sizes",
-        "uv run python benchmarks/run.py --only etl      # one section (to quick.json)",
-        "uv run python benchmarks/run.py --sweep         # the flow over a range of batch sizes",
-        "```",
+        _table(
+            ["file", "seconds"],
+            [[f"`{k}`", f"{v:.1f}"] for k, v in suite["per_file"].items() if v >= 0.05],
+        ),
         "",
-        "The ETL section and the sweep run their server on PostgreSQL when "
-        "`TEMPLATE_TEST_POSTGRES_URL` is set (`postgresql+asyncpg://user:password@host:port/db`, "
-        "a user that may create databases; `.ci/run` sets one up), else on SQLite; "
-        "`--server-db sqlite|postgres` chooses. "
-        "Raw figures are kept in `benchmarks/results/` (`latest.json`, `sweep.json`). The "
-        "benchmarks are not tests: nothing fails when a figure misses its goal.",
+        "Slowest tests:",
+        "",
+        _table(
+            ["test", "seconds"],
+            [[f"`{x['test']}`", f"{x['seconds']:.1f}"] for x in suite["slowest_tests"]],
+        ),
+        "",
+        SUITE_TIME,
         "",
     ]
-    path.write_text("\n".join(out))
 
 
-def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
-    sizes = sorted(a["per_size"])
-    work_us = a["per_size"][sizes[-1]]["plain_us_row"]  # plain work per row, largest size
-    per_task = sweep.get("per_task_run_s") if sweep else None
-    fixed = a.get("fixed_s")
-    tracking_growth = ""
-    parts = etl.get("cache_parts") or {}
-    if len(parts) >= 2 and "rows" not in parts:
-        small, large = sorted(int(k) for k in parts)[0], sorted(int(k) for k in parts)[-1]
-        per_small = median(parts[str(small)]["track_s"]) / small * 1e6
-        per_large = median(parts[str(large)]["track_s"]) / large * 1e6
-        tracking_growth = (
-            f", whose table of every row and record costs {per_small:.1f} us per row at "
-            f"{small:,} rows and {per_large:.1f} at {large:,}"
+# --- 3. the ETL flow: sizes, flatness, parts ------------------------------------------
+
+ETL_SIZES_HEADER = [
+    "rows",
+    "plain s",
+    "flow s",
+    "ratio",
+    "plain us/row",
+    "flow us/row",
+    "overhead us/row",
+    "503 retries in flow runs",
+    "spread plain / flow",
+]
+
+
+def _etl_size_rows(etl: dict) -> list[list[str]]:
+    entries = {int(k): v for k, v in etl["sizes"].items()}
+    if "fixed" in etl:
+        entries[int(etl["fixed"]["summary"]["read"])] = etl["fixed"]
+    rows = []
+    for n in sorted(entries):
+        runs = entries[n]["runs"]
+        plain_s, flow_s = median(runs["plain"]), median(runs["flow"])
+        rows.append(
+            [
+                f"{n:,}",
+                f"{plain_s:.2f}",
+                f"{flow_s:.2f}",
+                f"{flow_s / plain_s:.2f}x",
+                f"{plain_s / n * 1e6:.1f}",
+                f"{flow_s / n * 1e6:.1f}",
+                f"{(flow_s - plain_s) / n * 1e6:.1f}",
+                f"{entries[n]['retried_503']} in {entries[n]['flow_runs']}",
+                f"{spread(runs['plain']):.2f} / {spread(runs['flow']):.2f}",
+            ]
         )
-    out = [
+    return rows
+
+
+def _fixed_note(fixed: dict) -> str:
+    names = {"postgres": "PostgreSQL", "sqlite": "SQLite"}
+    note = f"On {names[fixed['backend']]} it is {fixed['fixed_s']:.2f} s"
+    if "heartbeat_s" in fixed:
+        note += (
+            f", {fixed['heartbeat_s']:.2f} s of it "
+            "waiting for the heartbeat thread to stop (timed with heartbeats off)"
+        )
+    if fixed["backend"] == "sqlite":
+        note += f", with {fixed['retried_503']} requests answered 503 and retried"
+    if "subflow_s" in fixed:
+        note += (
+            f"; a subflow call would add {fixed['subflow_s']:.2f} s (timed with "
+            "the `reconcile` task made a subflow)"
+        )
+    return note + "."
+
+
+def _etl_sizes(etl: dict) -> list[str]:
+    notes = [_fixed_note(fixed) for fixed in fixed_costs(etl)]
+    backend = "PostgreSQL" if etl.get("backend") == "postgres" else "SQLite"
+    return [
+        "## 3. Orchestration overhead of the example ETL flow",
+        "",
+        f"The `example_etl` flow with batches of {etl['batch_size']:,} rows, on a local "
+        f"`prefect server` ({backend}, loopback; started first, its "
+        f"{etl['server_startup_s']:.0f} s startup not counted), against the same steps "
+        "called as plain Python in the same process: `read_rows`, `check_rows` per "
+        "batch, `split_duplicates`, `to_record`, `create_schema`, `upsert_orders` per "
+        "batch (one transaction each), the clean-up, `upsert_rejects` and the two "
+        "counts. The CSV has the sample's columns; about one row in a thousand is "
+        "malformed and one in two thousand repeats an order id. Each run writes a fresh "
+        "SQLite file and starts with empty result storage, so the transform cache is "
+        "cold, as on new data. One untimed warm-up of each side comes first.",
+        "",
+        _table(ETL_SIZES_HEADER, _etl_size_rows(etl)),
+        "",
+        "The 1,000-row line is almost all fixed cost: what any run of this flow pays"
+        + ((". " + " ".join(notes) + " ") if notes else ". ")
+        + "`503 retries` counts the API requests the server answered with 503 (database "
+        "busy) during that size's flow runs, warm-up included; the client waits about "
+        "two seconds before each retry. A SQLite server answers 503 when its own "
+        "writers (recording the task runs' events) hold the database; PostgreSQL, what "
+        "the rendered `docker-compose.yml` runs, does not.",
+        "",
+    ]
+
+
+def _slope_row(label: str, kind: dict) -> list[str]:
+    return [label, f"{kind['per_row_slope_us_per_m']:+.2f}", f"{kind['relative_change']:+.0%}"]
+
+
+def _etl_flatness(a: dict) -> list[str]:
+    f, p = a["flow"], a["plain"]
+    slopes = [_slope_row("plain Python", p), _slope_row("flow", f)]
+    if "variable" in a:
+        slopes.append(_slope_row(f"flow without its fixed {a['fixed_s']:.2f} s", a["variable"]))
+    verdict = "no fixed-cost run to judge by."
+    if "flat" in a:
+        allowed = f"allowed: {a['flat_allowed']:+.0%}, i.e. plain's change + 10 points"
+        verdict = f"{'flat' if a['flat'] else 'NOT flat'} ({allowed}, at least 10%)."
+    steps = [
+        [f"{s['from']:,} -> {s['to']:,}", f"{s['plain_us_row']:.1f}", f"{s['flow_us_row']:.1f}"]
+        for s in a["steps"]
+    ]
+    fits = [
+        [name, f"{kind['fixed_s']:.2f}", f"{kind['marginal_us_row']:.1f}"]
+        for name, kind in (("plain", p), ("flow", f))
+    ]
+    return [
+        "Is the per-row cost flat as rows grow? Least-squares slope of the per-row "
+        "cost against the row count, and the change it makes across the sizes "
+        "(relative to the mean). The flow's raw per-row cost falls, only because "
+        "its fixed cost (the 1,000-row line) is spread over more rows; without that "
+        "fixed part it should change no more than plain Python's own.",
+        "",
+        _table(["per-row cost of", "slope, us/row per 1M rows", "change across sizes"], slopes),
+        "",
+        "Verdict: " + verdict,
+        "",
+        "Marginal cost between sizes (extra seconds / extra rows), and a fit of time as a "
+        "fixed part plus a per-row part (least squares over the sizes):",
+        "",
+        _table(["rows", "plain us/row", "flow us/row"], steps),
+        "",
+        _table(["", "fixed s", "marginal us/row"], fits),
+        "",
+    ]
+
+
+CACHE_PARTS = {
+    "hash_s": "hash the transform inputs (INPUTS cache policy)",
+    "persist_s": "persist the transform results",
+}
+
+
+def _remainders(a: dict, sizes: list[int], together: dict[int, float]) -> list[str]:
+    """Per size, the flow's overhead split into fixed cost, the parts, and the rest."""
+    fixed_s = a.get("fixed_s")
+    rest = []
+    for n in sizes:
+        per = a["per_size"].get(n)
+        if per is None or fixed_s is None:
+            continue
+        fixed_share = fixed_s / n * 1e6
+        rest.append(
+            f"at {n:,} rows the flow's overhead of {per['overhead_us_row']:.1f} us/row is "
+            f"{fixed_share:.1f} of fixed cost spread over the rows, {together[n]:.1f} of "
+            f"these parts and {per['overhead_us_row'] - fixed_share - together[n]:.1f} "
+            "more"
+        )
+    return rest
+
+
+def _cache_parts(etl: dict, a: dict) -> list[str]:
+    parts = etl.get("cache_parts") or {}
+    if not parts:
+        return []
+    sizes = sorted(int(k) for k in parts)
+    rows = [
+        [label, *[f"{cache_part_us(parts, n, key):.1f}" for n in sizes]]
+        for key, label in CACHE_PARTS.items()
+    ]
+    together = {n: sum(cache_part_us(parts, n, key) for key in CACHE_PARTS) for n in sizes}
+    rows.append(["together (paid by the flow)", *[f"{together[n]:.1f}" for n in sizes]])
+    rows.append(
+        [
+            "result tracking of returned lists (avoided: tasks return one `Batch`)",
+            *[f"{cache_part_us(parts, n, 'track_s'):.1f}" for n in sizes],
+        ]
+    )
+    rest = "; ".join(_remainders(a, sizes, together))
+    return [
+        "### Per-row costs, measured apart",
+        "",
+        "Per-row work Prefect adds, each part timed on its own on the file's batches, "
+        "without a flow (median us per row). `transform_batch` is cached on its "
+        "inputs, so every run hashes each batch's inputs and persists each batch's "
+        "result (that is what lets a rerun after a crash reuse finished batches). "
+        "The last line is what the flow no longer pays: after every task run Prefect "
+        "registers each element of a returned list for dependency tracking, in a "
+        "table that grows with the data; `extract` and `transform_batch` used to "
+        "return every row and record as a list, and now return one `Batch` value.",
+        "",
+        _table(["part", *[f"{n:,} rows" for n in sizes]], rows),
+        "",
+        f"The cache writes {_mb(parts[str(sizes[-1])]['persisted_bytes'])} of results for "
+        f"{sizes[-1]:,} rows. "
+        + (rest[:1].upper() + rest[1:] + ". " if rest else "")
+        + "That remainder is the same work done inside the flow: on threads that take "
+        "turns holding the interpreter lock, next to the flow's own background threads "
+        "(events, logs, heartbeats) and a server recording events on the other core. "
+        "It grows with the rows and was not isolated further: it is not Python's "
+        "cyclic garbage collector (the driver's `--gc-off` diagnostic, two runs of "
+        "each side at 1,000,000 rows: flow 30.6 and 34.3 s with the collector off, "
+        "29.9 and 39.2 s with it on, plain 14.4 to 20.4 s either way).",
+        "",
+    ]
+
+
+def _etl_section(etl: dict, sweep: dict | None) -> list[str]:
+    a = etl_analysis(etl)
+    out = _etl_sizes(etl)
+    if "flow" in a:
+        out += _etl_flatness(a)
+    out += _cache_parts(etl, a)
+    out += _cost_reasons(a, etl, sweep)
+    out += _batch_size_choice(a, etl, sweep)
+    if sweep:
+        out += _sweep_section(sweep)
+    return out
+
+
+# --- 3. the ETL flow: why it costs what it costs, the batch size ----------------------
+
+
+def _tracking_growth(etl: dict) -> str:
+    parts = etl.get("cache_parts") or {}
+    if len(parts) < 2:
+        return ""
+    small, large = sorted(int(k) for k in parts)[0], sorted(int(k) for k in parts)[-1]
+    return (
+        f", whose table of every row and record costs "
+        f"{cache_part_us(parts, small, 'track_s'):.1f} us per row at {small:,} rows and "
+        f"{cache_part_us(parts, large, 'track_s'):.1f} at {large:,}"
+    )
+
+
+def _cost_reasons(a: dict, etl: dict, sweep: dict | None) -> list[str]:
+    smallest = min(a["per_size"])
+    per_task = sweep_per_task_run(sweep) if sweep else None
+    fixed = a.get("fixed_s")
+    return [
         "### Why the flow costs what it costs",
         "",
         "- A fixed part per flow run, whatever the size"
@@ -578,8 +492,8 @@ def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "server add retried requests (two seconds each). A subflow pays the same again: "
         "its own flow run and heartbeat, which is why the example's audit is a task. "
         "This part is what keeps small inputs far above 1.5x: at "
-        f"{sizes[0]:,} rows the plain steps take "
-        f"{a['per_size'][sizes[0]]['plain_s']:.1f} s.",
+        f"{smallest:,} rows the plain steps take "
+        f"{a['per_size'][smallest]['plain_s']:.1f} s.",
         "- A part per mapped task run"
         + (f" ({per_task * 1e3:.0f} ms each, from the sweep below)" if per_task else "")
         + ": creating and finishing the run, its events, which the server has to record: "
@@ -589,7 +503,7 @@ def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "(event and log threads, the API client) under one interpreter lock.",
         "- Not any more: after every task run Prefect records which run produced each "
         "element of a returned list (result tracking), a few microseconds per row"
-        + tracking_growth
+        + _tracking_growth(etl)
         + ". Extract and transform now return their rows as one `Batch` value "
         "(`etl/utils/batch.py`); in a one-off comparison at 200,000 rows with tracking "
         "switched off by hand the flow took 5.4 to 5.8 s instead of 7.3 to 8.7 s.",
@@ -610,6 +524,20 @@ def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "to 48 s in a one-off comparison. No batch size could fix that cost: it was per "
         "row.",
         "",
+    ]
+
+
+def _batch_size_choice(a: dict, etl: dict, sweep: dict | None) -> list[str]:
+    work_us = a["per_size"][max(a["per_size"])]["plain_us_row"]  # plain work per row
+    per_task = sweep_per_task_run(sweep) if sweep else None
+    measured = ""
+    if per_task:
+        measured = (
+            f"; with {per_task * 1e3:.0f} ms per task run and {work_us:.1f} us of plain work "
+            f"per row measured here, that is {3 * per_task / (0.2 * work_us * 1e-6):,.0f} rows"
+        )
+    batch = etl["batch_size"]
+    return [
         "### Choosing the batch size",
         "",
         "Batches should be large enough that the task runs' fixed cost is small beside the "
@@ -623,53 +551,185 @@ def _etl_explanation(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "Each batch costs three mapped task runs (validate, transform, load). To keep their "
         "cost under a fifth of the work the batch carries: `batch_size >= 3 x task-run cost "
         "/ (0.2 x work per row)`"
-        + (
-            f"; with {per_task * 1e3:.0f} ms per task run and {work_us:.1f} us of plain work "
-            f"per row measured here, that is {3 * per_task / (0.2 * work_us * 1e-6):,.0f} rows"
-            if per_task
-            else ""
-        )
+        + measured
         + ". Beyond that the gain is lost in the noise of the fixed part (see the sweep), "
         "while every batch gets heavier to retry, to redo and to hold in memory. The default "
-        f"is {etl['batch_size']:,}: a million rows make {-(-1_000_000 // etl['batch_size'])} "
-        f"batches, a failed load redoes {etl['batch_size']:,} rows, and the transform cache "
+        f"is {batch:,}: a million rows make {-(-1_000_000 // batch)} "
+        f"batches, a failed load redoes {batch:,} rows, and the transform cache "
         "writes one file per batch. "
         "With Dask, also keep two or three batches per worker: `batch_size <= rows / (3 x "
         "workers)`. Set it with `ETL_BATCH_SIZE` (environment or `.env`), or per run with "
         "the flow's `batch_size` parameter.",
         "",
     ]
-    if sweep:
-        runs = len(next(iter(sweep["batch_sizes"].values()))["runs"]["flow"])
+
+
+def _sweep_section(sweep: dict) -> list[str]:
+    runs = len(next(iter(sweep["batch_sizes"].values()))["runs"]["flow"])
+    out = [
+        f"The flow at {sweep['rows']:,} rows over a range of batch sizes, from its own "
+        f"run (`{sweep['command']}`, {sweep['started']}, same machine; load average "
+        f"{sweep['load_average']['start']:.2f} to {sweep['load_average']['end']:.2f}; "
+        f"median of {runs} each):",
+        "",
+        _table(SWEEP_HEADER, _sweep_rows(sweep)),
+        "",
+    ]
+    per_task = sweep_per_task_run(sweep)
+    if per_task:
         out += [
-            f"The flow at {sweep['rows']:,} rows over a range of batch sizes, from its own "
-            f"run (`{sweep['command']}`, {sweep['started']}, same machine; load average "
-            f"{sweep['load_average']['start']:.2f} to {sweep['load_average']['end']:.2f}; "
-            f"median of {runs} each):",
-            "",
-            _table(
-                ["batch size", "mapped task runs", "plain s", "flow s", "ratio"],
-                [
-                    [
-                        f"{int(k):,}",
-                        str(v["task_runs"]),
-                        f"{v['plain_s']:.2f}",
-                        f"{v['flow_s']:.2f}",
-                        f"{v['ratio']:.2f}x",
-                    ]
-                    for k, v in sorted(sweep["batch_sizes"].items(), key=lambda kv: int(kv[0]))
-                ],
-            ),
+            f"One more mapped task run costs {per_task * 1e3:.0f} ms (least squares of "
+            "flow time over the number of mapped task runs). Flow times move in steps of "
+            "about a second (the heartbeat stop), which blurs the middle of the range; a "
+            "single batch per step was faster than its fewer task runs explain, for a "
+            "reason not isolated here (in an earlier sweep, limiting the thread pool to "
+            "one or two workers at 50,000-row batches changed nothing).",
             "",
         ]
-        if per_task:
-            out += [
-                f"One more mapped task run costs {per_task * 1e3:.0f} ms (least squares of "
-                "flow time over the number of mapped task runs). Flow times move in steps of "
-                "about a second (the heartbeat stop), which blurs the middle of the range; a "
-                "single batch per step was faster than its fewer task runs explain, for a "
-                "reason not isolated here (in an earlier sweep, limiting the thread pool to "
-                "one or two workers at 50,000-row batches changed nothing).",
-                "",
-            ]
     return out
+
+
+# --- 4. build context and upload set --------------------------------------------------
+
+
+def _context_sets(context: dict) -> list[str]:
+    tree = context["tree_bytes"]
+    comp = [[k, _mb(v)] for k, v in context["clutter_bytes"].items()]
+    comp.append(["the rendered project itself", _kb(context["clean_project_bytes"])])
+    comp.append(["**whole tree**", f"**{_mb(tree)}** in {context['tree_files']:,} files"])
+    sets = []
+    for label, key in (
+        ("Docker build context (`.dockerignore`)", "docker_context"),
+        ("Prefect upload (`.prefectignore`)", "prefect_upload"),
+    ):
+        size = context[f"{key}_bytes"]
+        sets.append([label, _kb(size), str(context[f"{key}_files"]), f"{size / tree:.3%}"])
+    return [
+        "## 4. Build context and upload set",
+        "",
+        "A project rendered with the default answers, cluttered as real checkouts are: a "
+        "virtual environment made by `python -m venv` and filled with random-byte "
+        "modules and native libraries, a `.git` with forty commits (one added and later "
+        "deleted a large file), a SQLite warehouse and CSV exports in `data/`, bytecode "
+        "and tool caches, a local SQLite database, build output, a `.env` with a secret "
+        "and editor settings.",
+        "",
+        _table(["what", "bytes"], comp),
+        "",
+        _table(["set", "bytes", "files", "share of the tree"], sets),
+        "",
+        "The build context is what the Docker SDK's `exclude_paths` sends, through the "
+        "generated project's `etl_tools/docker_context.py` (its tests check it against the "
+        "examples of Docker's documentation): patterns anchored at the context root, `**` "
+        "for any depth, a match on a directory excludes all below it, `!` re-includes, the "
+        "last match wins. pathspec's gitwildmatch gives "
+        + ("the same file set" if context["docker_dialects_agree"] else "a different file set")
+        + f" ({_kb(context['docker_context_gitwildmatch_bytes'])}); it is an acceptable "
+        "approximation here only because the shared core is written as `**/` patterns, "
+        "which both dialects read alike (a bare `tests` means any depth to git, the root "
+        "only to Docker). The upload set is what `push_to_s3` sends: Prefect's own "
+        "`filter_files` on `.prefectignore`. The `.env` is in neither: "
+        + ("yes." if context["secrets_excluded"] else "NO, it leaks.")
+        + " What the build context holds: "
+        + ", ".join(f"`{k}` {_kb(v)}" for k, v in context["docker_context_top"].items())
+        + ".",
+        "",
+    ]
+
+
+def _context_layers(context: dict) -> list[str]:
+    probes = list(context["layers"])
+    rows = []
+    for index, instruction in enumerate(context["instructions"]):
+        cells = [str(index + 1), f"`{instruction}`"]
+        for probe in probes:
+            first = context["layers"][probe]["first"]
+            cells.append("rebuilt" if first is not None and index >= first else "cached")
+        rows.append(cells)
+    return [
+        "### Which layers a change rebuilds",
+        "",
+        "The Dockerfile parsed into instructions; a change to a file rebuilds the first "
+        "`COPY` that reads it (if `.dockerignore` lets it into the context) and every "
+        "instruction after it; the ones before stay cached.",
+        "",
+        _table(["#", "instruction", *[f"`{p}` changed" for p in probes]], rows),
+        "",
+        "Dependencies (`COPY pyproject.toml`, then the `RUN` that installs them) "
+        "come before `COPY README.md` and `COPY etl/`, so a change to "
+        "`etl/flows/example_etl.py` rebuilds only the code layers: "
+        + ("confirmed." if context["layer_order_ok"] else "NOT the case.")
+        + " A change to `README.md` does not reinstall the dependencies either (uv reads "
+        "them from `pyproject.toml` without building the package); files that "
+        "`.dockerignore` keeps out (tests, data) rebuild nothing.",
+        "",
+    ]
+
+
+# --- the page -------------------------------------------------------------------------
+
+REPRODUCING = [
+    "## Reproducing",
+    "",
+    "```bash",
+    "uv run python benchmarks/run.py                 # everything; writes this page",
+    "uv run python benchmarks/run.py --quick         # fewer runs, smaller sizes",
+    "uv run python benchmarks/run.py --only etl      # one section (to quick.json)",
+    "uv run python benchmarks/run.py --sweep         # the flow over a range of batch sizes",
+    "```",
+    "",
+    "The ETL section and the sweep run their server on PostgreSQL when "
+    "`TEMPLATE_TEST_POSTGRES_URL` is set (`postgresql+asyncpg://user:password@host:port/db`, "
+    "a user that may create databases; `.ci/run` sets one up), else on SQLite; "
+    "`--server-db sqlite|postgres` chooses. "
+    "Raw figures are kept in `benchmarks/results/` (`latest.json`, `sweep.json`). The "
+    "benchmarks are not tests: nothing fails when a figure misses its goal.",
+    "",
+]
+
+
+def page(latest: dict | None, sweep: dict | None) -> str:
+    """The Markdown page for the latest full run and the latest sweep (either may be None)."""
+    out = ["# Benchmarks", "", INTRO, ""]
+    if latest is None:
+        out.append("No full run has been recorded yet: run `uv run python benchmarks/run.py`.")
+        return "\n".join(out) + "\n"
+    out += _latest_run(latest)
+    if latest.get("render"):
+        out += _render_section(latest["render"])
+    if latest.get("suite"):
+        out += _suite_section(latest["suite"])
+    if latest.get("etl"):
+        out += _etl_section(latest["etl"], sweep)
+    if latest.get("context"):
+        out += _context_sets(latest["context"]) + _context_layers(latest["context"])
+    return "\n".join(out + REPRODUCING)
+
+
+def load(results_dir: Path) -> tuple[dict | None, dict | None]:
+    """`latest.json` and the sweep of `sweep.json` (with its run's details), if recorded."""
+    latest_path, sweep_path = results_dir / "latest.json", results_dir / "sweep.json"
+    latest = json.loads(latest_path.read_text()) if latest_path.exists() else None
+    run = json.loads(sweep_path.read_text()) if sweep_path.exists() else None
+    if not (run and run.get("sweep")):
+        return latest, None
+    details = ("started", "command", "machine", "load_average")
+    return latest, {**run["sweep"], **{k: run[k] for k in details}}
+
+
+def write_doc(path: Path, results_dir: Path) -> None:
+    path.write_text(page(*load(results_dir)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the benchmarks page from stored results.")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=DOC)
+    args = parser.parse_args(argv)
+    write_doc(args.out, args.results)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

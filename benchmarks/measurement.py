@@ -1,0 +1,368 @@
+"""Measurement: each section of the benchmark run, returning its raw figures (seconds of
+every run, counts, bytes) as a dict that `run.py` saves under `benchmarks/results/`.
+Judging them against the targets is `analysis`'s work, writing them up `report`'s."""
+
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import common
+from common import BIN, PYTHON, REPO, check, clean_env, median, run_timed
+from orders import expected_counts, write_orders
+
+FIXED_ROWS = 1_000  # a run this small is almost all fixed cost
+
+FLOOR = """\
+import prefect
+from prefect.testing.utilities import prefect_test_harness
+
+with prefect_test_harness(server_startup_timeout=120):
+    pass
+"""
+
+
+BREAKDOWN = """\
+import json, sys, time
+start = time.perf_counter()
+import cookiecutter.hooks as hooks
+import jinja2.environment
+import jinja2.utils
+from cookiecutter.main import cookiecutter
+imported = time.perf_counter()
+spent = {"hooks_s": 0.0, "extensions_s": 0.0}
+
+def timed(key, fn):
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[key] += time.perf_counter() - t
+    return wrapper
+
+hooks.run_script = timed("hooks_s", hooks.run_script)
+jinja2.environment.import_string = timed("extensions_s", jinja2.utils.import_string)
+cookiecutter(sys.argv[1], no_input=True, output_dir=sys.argv[2])
+end = time.perf_counter()
+spent["import_s"] = imported - start
+spent["render_s"] = end - imported
+spent["total_s"] = end - start
+print(json.dumps(spent))
+"""
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- 1. render ------------------------------------------------------------------------
+
+
+def bench_render(template: Path, work: Path, repeats: int) -> dict:
+    minimal = work / "minimal-template"
+    (minimal / "{{cookiecutter.project_slug}}").mkdir(parents=True)
+    (minimal / "cookiecutter.json").write_text('{"project_slug": "minimal"}\n')
+    (minimal / "{{cookiecutter.project_slug}}" / "README.md").write_text(
+        "# {{ cookiecutter.project_slug }}\n"
+    )
+    env = clean_env(COOKIECUTTER_CONFIG=str(common.cookiecutter_config(work / "cc")))
+
+    def render(source: Path, name: str):
+        def case(round_: int) -> float:
+            out = work / f"{name}-{round_}"
+            seconds, result = run_timed(
+                [str(BIN / "cookiecutter"), "--no-input", "-o", str(out), str(source)], env=env
+            )
+            check(result, f"cookiecutter {source}")
+            if not any(out.iterdir()):
+                raise RuntimeError(f"cookiecutter {source} wrote nothing")
+            return seconds
+
+        return case
+
+    written: list[list[str]] = []
+
+    def prefect_init(round_: int) -> float:
+        directory = work / f"init-{round_}"
+        directory.mkdir()
+        home = work / f"init-home-{round_}"
+        seconds, result = run_timed(
+            [str(BIN / "prefect"), "init", "--recipe", "git"],
+            cwd=directory,
+            env=clean_env(PREFECT_HOME=str(home)),
+        )
+        check(result, "prefect init --recipe git")
+        written.append(sorted(p.name for p in directory.iterdir()))
+        return seconds
+
+    def breakdown(round_: int) -> float:
+        """This template rendered in-process, split into hooks and Jinja extension imports."""
+        out = work / f"breakdown-{round_}"
+        _, result = run_timed([PYTHON, "-c", BREAKDOWN, str(template), str(out)], env=env)
+        check(result, "render breakdown")
+        parts = json.loads(result.stdout.strip().splitlines()[-1])
+        for key, value in parts.items():
+            split.setdefault(key, []).append(value)
+        return parts["total_s"]
+
+    split: dict[str, list[float]] = {}
+    times = common.interleaved(
+        repeats,
+        {
+            "breakdown": breakdown,
+            "template": render(template, "template"),
+            "minimal": render(minimal, "minimal"),
+            "prefect_init": prefect_init,
+        },
+        say,
+    )
+    times.pop("breakdown")
+    return {
+        "times": times,
+        "breakdown": {k: median(v) for k, v in split.items()},
+        "prefect_init_files": written[0] if written else [],
+    }
+
+
+# --- 2. the rendered test suite -------------------------------------------------------
+
+
+def bench_suite(template: Path, work: Path, repeats: int) -> dict:
+    project = common.render_default(template, work / "suite-project", work / "cc-suite")
+    reports: list[Path] = []
+    counts: list[str] = []
+    failures: list[dict] = []
+
+    def suite(round_: int) -> float:
+        report = work / f"junit-{round_}.xml"
+        seconds, result = run_timed(
+            [PYTHON, "-m", "pytest", "-q", f"--junitxml={report}"],
+            cwd=project,
+            env=clean_env(PREFECT_HOME=str(work / f"suite-home-{round_}")),
+            timeout=1800,
+        )
+        summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+        # A failing test is recorded, not fatal: the run still timed the whole suite.
+        # Anything else (collection errors, a crash, no summary line) stops the benchmark.
+        if result.returncode not in (0, 1) or " in " not in summary:
+            check(result, "the rendered project's pytest run")
+        if result.returncode == 1:
+            failed = [
+                line.split(" ", 1)[1].split(" - ")[0]
+                for line in result.stdout.splitlines()
+                if line.startswith("FAILED ")
+            ]
+            failures.append({"run": round_ + 1, "failed": failed})
+            say(f"  suite #{round_ + 1} had failures: {', '.join(failed)}")
+        reports.append(report)
+        counts.append(summary)
+        return seconds
+
+    def floor(round_: int) -> float:
+        seconds, result = run_timed(
+            [PYTHON, "-c", FLOOR],
+            cwd=project,
+            env=clean_env(PREFECT_HOME=str(work / f"floor-home-{round_}")),
+        )
+        check(result, "the test-harness floor")
+        return seconds
+
+    times = common.interleaved(repeats, {"suite": suite, "floor": floor}, say)
+    return {
+        "times": times,
+        "result_line": counts[-1] if counts else "",
+        "result_lines": counts,
+        "failures": failures,
+        **junit_breakdown(reports),
+    }
+
+
+def junit_breakdown(reports: list[Path]) -> dict:
+    """Where the suite's time goes, from pytest's JUnit reports: per test file and for the
+    slowest eight tests, the median over the runs."""
+    per_file: dict[str, list[float]] = {}
+    slowest: dict[str, list[float]] = {}
+    for report in reports:
+        totals: dict[str, float] = {}
+        for case in ET.parse(report).iter("testcase"):
+            name = case.get("classname", "").replace(".", "/") + ".py"
+            seconds = float(case.get("time", 0))
+            totals[name] = totals.get(name, 0.0) + seconds
+            slowest.setdefault(f"{name}::{case.get('name')}", []).append(seconds)
+        for name, seconds in totals.items():
+            per_file.setdefault(name, []).append(seconds)
+    files = {k: median(v) for k, v in sorted(per_file.items(), key=lambda kv: -median(kv[1]))}
+    tests = sorted(((median(v), k) for k, v in slowest.items()), reverse=True)[:8]
+    return {
+        "per_file": files,
+        "slowest_tests": [{"test": k, "seconds": s} for s, k in tests],
+    }
+
+
+# --- 3. the ETL flow ------------------------------------------------------------------
+
+
+def run_driver(
+    project: Path,
+    work: Path,
+    server: dict,
+    csv: Path,
+    repeats: int,
+    variants: str,
+    batch_size: int | None = None,
+) -> dict:
+    command = [
+        PYTHON,
+        str(REPO / "benchmarks" / "etl_driver.py"),
+        "--csv",
+        str(csv),
+        "--repeats",
+        str(repeats),
+        "--variants",
+        variants,
+        "--workdir",
+        str(work / "driver"),
+    ]
+    if batch_size:
+        command += ["--batch-size", str(batch_size)]
+    env = clean_env(
+        PREFECT_API_URL=server["api_url"],
+        PREFECT_HOME=str(work / "client-home"),
+        PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(work / "results-storage"),
+    )
+    _, result = run_timed(command, cwd=project, env=env, timeout=3600)
+    check(result, f"etl_driver on {csv.name}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    if not data["same_result"]:
+        raise RuntimeError(f"plain and flow disagree on {csv.name}: {data}")
+    return data
+
+
+def csv_for(work: Path, rows: int) -> Path:
+    path = work / "csv" / f"orders-{rows}.csv"
+    if not path.exists():
+        write_orders(path, rows)
+    return path
+
+
+def measure_size(
+    project: Path,
+    work: Path,
+    server: dict,
+    csv: Path,
+    rows: int,
+    repeats: int,
+    variants: str,
+    batch_size: int | None,
+) -> dict:
+    """The driver's runs on one file, its counts checked, and the 503s the server answered."""
+    before = server["retried"]()
+    data = run_driver(project, work, server, csv, repeats, variants, batch_size)
+    expected = expected_counts(rows)
+    summary = data["summary"]
+    if any(summary[k] != expected[k] for k in ("read", "loaded", "rejected")):
+        raise RuntimeError(f"unexpected counts at {rows} rows: {summary} vs {expected}")
+    entry = {
+        "runs": data["runs"],
+        "summary": summary,
+        # requests answered 503 ("database is locked") during this size's flow runs
+        # (the warm-up run included): each one made the client wait and retry
+        "retried_503": server["retried"]() - before,
+        "flow_runs": 1 + sum(len(v) for k, v in data["runs"].items() if k.startswith("flow")),
+        "batch_size": data["batch_size"],
+    }
+    if "cache_parts" in data:
+        entry["cache_parts"] = data["cache_parts"]
+    plain_s, flow_s = median(data["runs"]["plain"]), median(data["runs"]["flow"])
+    say(
+        f"  {rows} rows: plain {plain_s:.2f} s, flow {flow_s:.2f} s, "
+        f"ratio {flow_s / plain_s:.2f}, 503 retries {entry['retried_503']}"
+    )
+    return entry
+
+
+def bench_etl(
+    template: Path,
+    work: Path,
+    repeats: int,
+    sizes,
+    batch_size,
+    cache_sizes,
+    postgres_url: str | None,
+) -> dict:
+    """The sizes on PostgreSQL when a URL is given (the production backend, what the
+    rendered docker-compose.yml runs), else on SQLite; with PostgreSQL, the fixed cost is
+    timed on SQLite as well, to show what that backend adds."""
+    project = common.render_default(template, work / "etl-project", work / "cc-etl")
+    csvs = {rows: csv_for(work, rows) for rows in (FIXED_ROWS, *sizes)}
+    out: dict = {
+        "sizes": {},
+        "batch_size": None,
+        "backend": "postgres" if postgres_url else "sqlite",
+    }
+
+    def measure(server: dict, rows: int, variants: str) -> dict:
+        return measure_size(project, work, server, csvs[rows], rows, repeats, variants, batch_size)
+
+    with common.prefect_server(work / "server-home", postgres_url) as server:
+        out["server_startup_s"] = server["startup_s"]
+        say(f"  {out['backend']} server up in {server['startup_s']:.1f} s (not counted)")
+        out["fixed"] = measure(server, FIXED_ROWS, "plain,flow,flow-subflow,flow-noheartbeat")
+        for rows in sizes:
+            entry = measure(
+                server, rows, "plain,flow" + (",cache-parts" if rows in cache_sizes else "")
+            )
+            out["batch_size"] = entry.pop("batch_size")
+            if "cache_parts" in entry:
+                out.setdefault("cache_parts", {})[str(rows)] = entry.pop("cache_parts")
+            out["sizes"][str(rows)] = entry
+    if postgres_url:
+        with common.prefect_server(work / "server-home-sqlite") as server:
+            say(f"  sqlite server up in {server['startup_s']:.1f} s (not counted)")
+            out["fixed_sqlite"] = measure(
+                server, FIXED_ROWS, "plain,flow,flow-subflow,flow-noheartbeat"
+            )
+    return out
+
+
+def bench_sweep(
+    template: Path, work: Path, repeats: int, rows: int, batch_sizes, postgres_url: str | None
+) -> dict:
+    project = common.render_default(template, work / "sweep-project", work / "cc-sweep")
+    csv = csv_for(work, rows)
+    out: dict = {
+        "rows": rows,
+        "batch_sizes": {},
+        "backend": "postgres" if postgres_url else "sqlite",
+    }
+    with common.prefect_server(work / "server-home", postgres_url) as server:
+        out["server_startup_s"] = server["startup_s"]
+        for size in batch_sizes:
+            data = run_driver(project, work, server, csv, repeats, "plain,flow", size)
+            runs = data["runs"]
+            plain_s, flow_s = median(runs["plain"]), median(runs["flow"])
+            out["batch_sizes"][str(size)] = {
+                "runs": runs,
+                "plain_s": plain_s,
+                "flow_s": flow_s,
+                "ratio": flow_s / plain_s,
+                "task_runs": 3 * -(-rows // size),
+            }
+            say(
+                f"  batch {size}: plain {plain_s:.2f} s, flow {flow_s:.2f} s, "
+                f"ratio {flow_s / plain_s:.2f}"
+            )
+    return out
+
+
+# --- 4. build context -----------------------------------------------------------------
+
+
+def bench_context(template: Path, work: Path, venv_mb: int) -> dict:
+    from build_context import measure  # its dependencies only when this section runs
+
+    project = common.render_default(template, work / "context-project", work / "cc-context")
+    return measure(project, venv_mb=venv_mb)
