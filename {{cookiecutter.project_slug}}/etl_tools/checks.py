@@ -105,6 +105,29 @@ def python_problems(root: Path) -> list[str]:
     return problems
 
 
+def runtime_import_problems(root: Path) -> list[str]:
+    """The runtime package never imports the tools: workers and the image do not have them
+    (`.dockerignore` keeps `etl_tools/` out), so such an import fails only when deployed."""
+    problems = []
+    for path in text_files(root / "etl"):
+        if path.suffix != ".py":
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except SyntaxError:
+            continue  # python_problems reports it
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.split(".")[0] == "etl_tools" for name in names):
+                rel = path.relative_to(root)
+                problems.append(
+                    f"{rel}:{node.lineno}: imports etl_tools, which workers and the image do not "
+                    "have; move what the pipeline needs into etl/"
+                )
+    return problems
+
+
 def load_prefect_yaml(root: Path) -> dict:
     """The parsed `prefect.yaml`; raises ValueError with a one-line reason."""
     path = root / PREFECT_YAML
@@ -200,6 +223,7 @@ def core_problems(root: Path) -> list[str]:
     return (
         leftover_problems(root)
         + python_problems(root)
+        + runtime_import_problems(root)
         + prefect_yaml_problems(root)
         + ignore_file_problems(root)
         + dockerfile_problems(root)

@@ -101,6 +101,13 @@ def test_leftover_template_text_is_reported(project_copy):
     assert any("etl/extra.py:1" in problem for problem in problems), problems
 
 
+def test_a_flow_importing_the_tools_is_reported(project_copy):
+    flow = project_copy / "etl" / "flows" / "example_etl.py"
+    flow.write_text("from etl_tools import checks\n" + flow.read_text())
+    problems = checks.core_problems(project_copy)
+    assert any("etl/flows/example_etl.py:1: imports etl_tools" in p for p in problems), problems
+
+
 def test_job_variables_fit_the_worker_schema(project_root):
     assert checks.job_variable_problems(project_root) == []
 
