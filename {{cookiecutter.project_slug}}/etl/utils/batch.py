@@ -20,7 +20,7 @@ from prefect.utilities.annotations import opaque
 class Batch:
     """Rows travelling between tasks as one value: read `.rows`, or iterate it."""
 
-    rows: list[dict]
+    rows: list
 
     def __len__(self) -> int:
         return len(self.rows)
