@@ -23,9 +23,8 @@ from etl.records import Order
 from etl.utils.batch import Batch
 from etl.warehouse import OrderRow
 
-SOURCE_HASH = hashlib.sha256(
-    b"".join(Path(module).read_bytes() for module in (__file__, records.__file__, warehouse.__file__))
-).hexdigest()
+SOURCES = (__file__, records.__file__, warehouse.__file__)
+SOURCE_HASH = hashlib.sha256(b"".join(Path(source).read_bytes() for source in SOURCES)).hexdigest()
 
 CENT = Decimal(1)
 

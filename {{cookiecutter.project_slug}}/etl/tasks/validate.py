@@ -72,7 +72,7 @@ def split_duplicates(orders: list[Order]) -> Checked:
         if seen == order.line:
             kept.append(order)
         else:
-            raw = {name: str(value) for name, value in zip(Order._fields[1:], order[1:])}
+            raw = {name: str(value) for name, value in order._asdict().items() if name != "line"}
             reason = f"duplicate order_id (first on line {seen})"
             rejects.append(Reject(order.line, reason, json.dumps(raw)))
     return Checked(kept, rejects)
