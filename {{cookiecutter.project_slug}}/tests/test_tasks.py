@@ -164,3 +164,19 @@ def test_rejects_are_recorded_once(database):
     upsert_rejects(database, "sample", rejects)
     upsert_rejects(database, "sample", rejects)
     assert count_rows(database, "rejects") == 1
+
+
+def test_only_the_warehouse_module_talks_to_the_database(project_root):
+    """Flows, tasks and hooks go through `etl.warehouse`: another engine changes one module."""
+    pipeline = [
+        p
+        for part in ("flows", "tasks", "hooks")
+        for p in (project_root / "etl" / part).rglob("*.py")
+    ]
+    speaking = [
+        str(path.relative_to(project_root))
+        for path in pipeline
+        if any(word in path.read_text() for word in ("sqlite3", "SELECT ", "INSERT ", "PRAGMA "))
+    ]
+    assert speaking == []
+    assert "import sqlite3" in (project_root / "etl" / "warehouse.py").read_text()
