@@ -180,3 +180,13 @@ def test_only_the_warehouse_module_talks_to_the_database(project_root):
     ]
     assert speaking == []
     assert "import sqlite3" in (project_root / "etl" / "warehouse.py").read_text()
+
+
+def test_a_batch_pickles_its_rows_as_they_were():
+    """Rows of one named-tuple type travel as plain tuples; anything else as it is."""
+    [order] = check_rows([GOOD]).valid
+    record = to_record(order)
+    for batch in [Batch([record, record]), Batch([record, GOOD]), Batch([{"a": 1}]), Batch([])]:
+        copy = pickle.loads(pickle.dumps(batch))
+        assert copy == batch
+        assert [type(row) for row in copy] == [type(row) for row in batch]
