@@ -28,7 +28,7 @@ Extra variants, to take the flow apart:
   takes a whole number of seconds, plus the time after the join: the difference to `flow`
   is what that rounding up costs.
 - `cache-parts`: no flow; times per-row costs Prefect adds, each on its own: hashing the
-  transform task's inputs (the INPUTS cache policy), persisting its results, and result
+  transform task's inputs (its cache key, `batch_key`), persisting its results, and result
   tracking (registering every element of extract's and transform's returned lists).
 """
 
@@ -72,17 +72,12 @@ def main() -> int:
     from etl.flows.example_etl import EtlParams, example_etl
     from etl.tasks import transform as transform_module
     from etl.tasks.extract import read_rows
-    from etl.tasks.load import (
-        count_rows,
-        create_schema,
-        optimize_warehouse,
-        upsert_orders,
-        upsert_rejects,
-    )
+    from etl.tasks.load import optimize_warehouse
     from etl.tasks.transform import to_record
     from etl.tasks.validate import check_rows, split_duplicates
     from etl.utils.batch import batched
     from etl.utils.settings import get_settings
+    from etl.warehouse import count_rows, create_schema, upsert_orders, upsert_rejects
 
     # The flow's own log lines would go to stderr for every task run; keep them on the
     # server only (the API log handler is untouched), so printing does not skew timings.
@@ -106,10 +101,10 @@ def main() -> int:
         create_schema(database)
         rows = read_rows(src)
         checked = [check_rows(batch) for batch in batched(rows, batch_size)]
-        unique = split_duplicates([order for batch in checked for order in batch["valid"]])
-        rejects = [r for batch in checked for r in batch["rejects"]] + unique["rejects"]
+        unique = split_duplicates([order for batch in checked for order in batch.valid])
+        rejects = [r for batch in checked for r in batch.rejects] + unique.rejects
         transformed = [
-            [to_record(order) for order in batch] for batch in batched(unique["valid"], batch_size)
+            [to_record(order) for order in batch] for batch in batched(unique.valid, batch_size)
         ]
         loaded = sum(upsert_orders(database, records) for records in transformed)
         optimize_warehouse.fn(database)
@@ -146,7 +141,7 @@ def main() -> int:
 
     def cache_parts(src: str, repeats: int) -> dict:
         """Per-row costs Prefect adds to the flow, each timed apart on the file's batches,
-        without a flow: hashing every transform batch's inputs (the INPUTS cache policy),
+        without a flow: hashing every transform batch's inputs (its cache key function),
         persisting every transform result (a cached task's result is written to storage),
         and result tracking (after each task run, Prefect registers every element of the
         returned list, here extract's rows and transform's records, walking them with
@@ -154,17 +149,18 @@ def main() -> int:
         prepared once (untimed); each part is then timed `repeats` times."""
         from prefect.results import ResultStore
         from prefect.utilities.collections import visit_collection
-        from prefect.utilities.hashing import hash_objects
 
         rows = read_rows(src)
         checked = [check_rows(batch) for batch in batched(rows, batch_size)]
-        valid = split_duplicates([order for batch in checked for order in batch["valid"]])
-        batches = list(batched(valid["valid"], batch_size))
+        valid = split_duplicates([order for batch in checked for order in batch.valid])
+        batches = list(batched(valid.valid, batch_size))
         outputs = [[to_record(order) for order in batch] for batch in batches]
         store = ResultStore().update_for_task(transform_module.transform_batch)
 
+        cache_key = transform_module.transform_batch.cache_policy.cache_key_fn
+
         def hash_inputs():
-            return [hash_objects({"orders": batch}, raise_on_failure=True) for batch in batches]
+            return [cache_key(None, {"orders": batch}) for batch in batches]
 
         def persist():
             for number, records in enumerate(outputs):

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from etl.flows.example_etl import EtlParams, example_etl
-from etl.tasks.load import count_rows
+from etl.warehouse import count_rows
 
 prefect_dask = pytest.importorskip("prefect_dask", reason="install the 'dask' extra")
 

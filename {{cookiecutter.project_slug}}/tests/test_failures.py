@@ -30,7 +30,7 @@ from prefect.settings import PREFECT_API_URL
 
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.tasks.extract import resolve_source
-from etl.tasks.load import count_rows, create_schema
+from etl.warehouse import count_rows, create_schema
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

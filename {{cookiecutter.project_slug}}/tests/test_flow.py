@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from etl.flows.example_etl import EtlParams, example_etl
-from etl.tasks.load import count_rows
+from etl.warehouse import count_rows
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

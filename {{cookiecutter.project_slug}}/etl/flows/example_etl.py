@@ -74,16 +74,16 @@ def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
 
     rows = extract(params.source)
     checked = validate_batch.map(opaque_data(list(batched(rows.rows, batch_size)))).result()
-    unique = split_duplicates([order for batch in checked for order in batch["valid"]])
-    rejects = [r for batch in checked for r in batch["rejects"]] + unique["rejects"]
+    unique = split_duplicates([order for batch in checked for order in batch.valid])
+    rejects = [r for batch in checked for r in batch.rejects] + unique.rejects
 
-    transformed = transform_batch.map(opaque_data(list(batched(unique["valid"], batch_size))))
+    transformed = transform_batch.map(opaque_data(list(batched(unique.valid, batch_size))))
     transformed.wait()  # each load gets its transform's final state: its data, or its failure
     loads = load_batch.map(unmapped(database), opaque_data([f.state for f in transformed]))
     # Clean-up runs once every load has finished, even when one failed (allow_failure).
     optimize_warehouse.submit(database, wait_for=[allow_failure(f) for f in loads]).wait()
     loaded = sum(loads.result())  # raises here if a batch could not be loaded
-    load_rejects(database, source_label(params.source), rejects)
+    load_rejects(database, source_label(params.source), opaque_data(rejects))
 
     summary = {
         "source": params.source,

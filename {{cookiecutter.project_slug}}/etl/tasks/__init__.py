@@ -1,1 +1,1 @@
-"""Tasks: one responsibility per module, plain inputs and JSON-serializable results."""
+"""Tasks: one responsibility per module; inputs and results are plain, picklable values."""

@@ -1,4 +1,4 @@
-"""Extract: read source rows as plain strings, numbered by their line in the source.
+"""Extract: read source rows as plain strings, each with its line in the source.
 
 Reading is the step that meets flaky storage and networks, so it retries with
 exponential backoff. It does not judge the rows: validation does that next, so a bad row
@@ -14,13 +14,11 @@ from pathlib import Path
 from prefect import task
 from prefect.tasks import exponential_backoff
 
+from etl.records import SourceRow
 from etl.utils.batch import Batch
 
 SAMPLE_SOURCE = "sample"
 """The name of the CSV shipped inside the package, so the example runs anywhere."""
-
-LINE_KEY = "_line"
-"""Key under which each row carries its line number in the source file."""
 
 
 def resolve_source(source: str) -> Path:
@@ -33,11 +31,11 @@ def resolve_source(source: str) -> Path:
     return path
 
 
-def read_rows(source: str) -> list[dict[str, str]]:
-    """All rows of a CSV source as dicts of strings, each with its line number."""
+def read_rows(source: str) -> list[SourceRow]:
+    """All rows of a CSV source: each row's fields (as read) beside its line number."""
     with resolve_source(source).open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        return [{**row, LINE_KEY: str(reader.line_num)} for row in reader]
+        return [SourceRow(reader.line_num, row) for row in reader]
 
 
 @task(

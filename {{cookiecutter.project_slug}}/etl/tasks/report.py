@@ -8,25 +8,19 @@ from pathlib import Path
 from prefect import task
 from prefect.tasks import exponential_backoff
 
-from etl.tasks.load import connect
+from etl import warehouse
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
 def list_months(database: str) -> list[str]:
     """The months that have orders, oldest first (I/O: retried)."""
-    with connect(database) as connection:
-        rows = connection.execute("SELECT DISTINCT order_month FROM orders ORDER BY order_month")
-        return [month for (month,) in rows]
+    return warehouse.order_months(database)
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
 def month_totals(database: str, month: str) -> dict:
     """One month's order count and revenue in cents (the map step; I/O: retried)."""
-    with connect(database) as connection:
-        orders, cents = connection.execute(
-            "SELECT COUNT(*), COALESCE(SUM(total_cents), 0) FROM orders WHERE order_month = ?",
-            (month,),
-        ).fetchone()
+    orders, cents = warehouse.month_summary(database, month)
     return {"month": month, "orders": orders, "revenue_cents": cents}
 
 

@@ -1,7 +1,9 @@
-"""Validate: every row becomes a typed record or a reject with a reason.
+"""Validate: every row becomes a typed `Order` or a `Reject` with a reason.
 
-Nothing is dropped silently: the flow's counts must add up to
-``read = loaded + rejected``, and each reject keeps its line and raw values.
+This is the only place a row's strings are parsed: an `Order` carries int, Decimal and
+date values on to transform, which uses them as they are. Nothing is dropped silently:
+the flow's counts must add up to ``read = loaded + rejected``, and each reject keeps its
+line and raw values.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from decimal import Decimal
 from prefect import task
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from etl.tasks.extract import LINE_KEY
+from etl.records import Checked, Order, Reject, SourceRow
 
 
-class Order(BaseModel):
-    """One valid source row."""
+class OrderFields(BaseModel):
+    """The rules a source row's fields must meet to become an `Order`."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
@@ -29,12 +31,6 @@ class Order(BaseModel):
     ordered_at: dt.date
 
 
-def reject(row: dict[str, str], reason: str) -> dict[str, str]:
-    """A reject record: where the row was, why it failed, and what it held."""
-    raw = {key: value for key, value in row.items() if key != LINE_KEY}
-    return {"line": row.get(LINE_KEY, "?"), "reason": reason, "raw": json.dumps(raw)}
-
-
 def describe(error: ValidationError) -> str:
     """A one-line reason from a pydantic error: field and message for each problem."""
     parts = []
@@ -44,36 +40,45 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def check_rows(rows: list[dict[str, str]]) -> dict[str, list[dict]]:
-    """Split rows into JSON-ready valid orders and rejects."""
+def check_rows(rows: list[SourceRow]) -> Checked:
+    """Split source rows into typed orders and rejects, parsing each row once."""
     valid, rejects = [], []
-    for row in rows:
-        values = {key: value for key, value in row.items() if key != LINE_KEY}
+    for line, fields in rows:
         try:
-            order = Order.model_validate(values)
+            order = OrderFields.model_validate(fields)
         except ValidationError as error:
-            rejects.append(reject(row, describe(error)))
+            rejects.append(Reject(line, describe(error), json.dumps(fields)))
             continue
-        valid.append({**order.model_dump(mode="json"), "line": row.get(LINE_KEY, "?")})
-    return {"valid": valid, "rejects": rejects}
+        valid.append(
+            Order(
+                line,
+                order.order_id,
+                order.customer,
+                order.country,
+                order.quantity,
+                order.unit_price,
+                order.ordered_at,
+            )
+        )
+    return Checked(valid, rejects)
 
 
-def split_duplicates(valid: list[dict]) -> dict[str, list[dict]]:
-    """Keep the first row of each order_id; later ones become rejects naming the first line."""
-    first_line: dict[int, str] = {}
+def split_duplicates(orders: list[Order]) -> Checked:
+    """Keep the first order of each order_id; later ones become rejects naming the first line."""
+    first_line: dict[int, int] = {}
     kept, rejects = [], []
-    for order in valid:
-        seen = first_line.setdefault(order["order_id"], order["line"])
-        if seen == order["line"]:
+    for order in orders:
+        seen = first_line.setdefault(order.order_id, order.line)
+        if seen == order.line:
             kept.append(order)
         else:
-            row = {k: str(v) for k, v in order.items() if k != "line"}
-            row[LINE_KEY] = order["line"]
-            rejects.append(reject(row, f"duplicate order_id (first on line {seen})"))
-    return {"valid": kept, "rejects": rejects}
+            raw = {name: str(value) for name, value in order._asdict().items() if name != "line"}
+            reason = f"duplicate order_id (first on line {seen})"
+            rejects.append(Reject(order.line, reason, json.dumps(raw)))
+    return Checked(kept, rejects)
 
 
 @task(tags=["pure"])
-def validate_batch(rows: list[dict[str, str]]) -> dict[str, list[dict]]:
+def validate_batch(rows: list[SourceRow]) -> Checked:
     """Validate one batch (pure, CPU only: tagged `pure`, so no retries needed)."""
     return check_rows(rows)

@@ -20,13 +20,32 @@ from prefect.utilities.annotations import opaque
 class Batch:
     """Rows travelling between tasks as one value: read `.rows`, or iterate it."""
 
-    rows: list[dict]
+    rows: list
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def __iter__(self):
         return iter(self.rows)
+
+    def __reduce__(self):
+        """Pickle rows of one named-tuple type as plain tuples, and their type once.
+
+        Pickle (Prefect's persisted results, Dask's transfers) writes plain tuples in C,
+        but calls back into Python for every named tuple: about 1.5 µs more per row.
+        """
+        rows = self.rows
+        row_type = type(rows[0]) if rows else tuple
+        if row_type is tuple or not issubclass(row_type, tuple):
+            return (Batch, (rows,))
+        if any(type(row) is not row_type for row in rows):
+            return (Batch, (rows,))
+        return (_named_rows, (row_type, [tuple(row) for row in rows]))
+
+
+def _named_rows(row_type: type, rows: list[tuple]) -> Batch:
+    """A `Batch` back from pickled plain tuples (see `Batch.__reduce__`)."""
+    return Batch([tuple.__new__(row_type, row) for row in rows])
 
 
 class opaque_data(opaque):
