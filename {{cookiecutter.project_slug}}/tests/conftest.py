@@ -32,6 +32,41 @@ def prefect_server() -> Iterator[None]:
         yield
 
 
+def retrying_tasks() -> dict[str, object]:
+    """Every task of `etl.tasks` that retries, by its qualified name."""
+    import importlib
+    import pkgutil
+
+    from prefect.tasks import Task
+
+    import etl.tasks
+
+    found = {}
+    for info in pkgutil.iter_modules(etl.tasks.__path__):
+        module = importlib.import_module(f"etl.tasks.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, Task) and value.retries:
+                found[f"{module.__name__}.{name}"] = value
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_retry_delays() -> Iterator[dict[str, list[float]]]:
+    """Retry delays cut to a hundredth for the tests, and the real ones for checking.
+
+    The flow tests prove that a failed task is retried, with growing delays, and then
+    succeeds or fails whole; that does not need seconds of waiting per retry. The real
+    delays (what workers wait) are yielded, so a test can hold them to the policy.
+    """
+    tasks = retrying_tasks()
+    real = {name: list(task.retry_delay_seconds) for name, task in tasks.items()}
+    for name, task in tasks.items():
+        task.retry_delay_seconds = [delay / 100 for delay in real[name]]
+    yield real
+    for name, task in tasks.items():
+        task.retry_delay_seconds = real[name]
+
+
 @pytest.fixture
 def database(tmp_path: Path) -> str:
     """A fresh SQLite warehouse path for one test."""
