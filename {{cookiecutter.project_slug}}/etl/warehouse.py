@@ -56,7 +56,7 @@ class OrderRow(NamedTuple):
 
 
 ORDER_COLUMNS = OrderRow._fields
-REJECT_COLUMNS = ("line", "reason", "raw", "source")  # a Reject's fields, then its source
+REJECT_COLUMNS = ("source", "line", "reason", "raw")  # the source, then a Reject's fields
 
 # Amounts in cents exceed 32 bits; ids are 64-bit on PostgreSQL. On SQLite an INTEGER
 # primary key is the row id itself (the fastest key), so it stays INTEGER there.
@@ -164,7 +164,7 @@ def upsert_orders(database: Path | str, rows: Sequence[OrderRow]) -> int:
 
 def upsert_rejects(database: Path | str, source: str, rejects: Sequence[Reject]) -> int:
     """Record rejects with their reason; keyed on (source, line) so reruns do not repeat them."""
-    rows = [(*reject, source) for reject in rejects]
+    rows = [(source, *reject) for reject in rejects]
     return _write(database, "rejects", REJECT_COLUMNS, rows)
 
 
