@@ -261,11 +261,18 @@ class Warehouse:
     env_example: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # kept only with this choice
     server: bool = False  # a database server: docker-compose.yml's PostgreSQL serves it
+    readme: str = ""  # README: where deployed runs load, and how to point them elsewhere
 
 
 WAREHOUSE_INIT = "postgres-init"  # the folder docker-compose.yml mounts into PostgreSQL
 WAREHOUSES = {
-    "sqlite": Warehouse(),
+    "sqlite": Warehouse(
+        readme="The warehouse is a SQLite file: `ETL_DATABASE_PATH` (default `data/warehouse.db`), "
+        "or the\nflow's `database` parameter; `ETL_WAREHOUSE_URL` (a SQLAlchemy URL) overrides "
+        "both. For\nPostgreSQL, generate the project with `warehouse=postgres`: it adds the "
+        "driver, the block\nthat holds the URL and a warehouse database in "
+        "`docker-compose.yml`."
+    ),
     "postgres": Warehouse(
         extras=("postgres",),
         blocks=(
@@ -293,6 +300,13 @@ WAREHOUSES = {
         ),
         files=(WAREHOUSE_INIT,),
         server=True,
+        readme="The warehouse is PostgreSQL (driver psycopg 3, the `postgres` extra). Deployed runs "
+        "read its\nSQLAlchemy URL from the Secret block `{project_slug}-warehouse-url`, which "
+        "`python -m etl_tools.blocks`\nsaves from `WAREHOUSE_URL` in `.env`; the URL never "
+        "appears in `prefect.yaml` or in logs.\nLocal runs and tests use `ETL_WAREHOUSE_URL` "
+        "when it is set (it wins over the block), and\nthe flow's `database` parameter still "
+        "takes a SQLite file for a quick run without a server (`etl-dev` uses one unless\n"
+        "`ETL_WAREHOUSE_URL` is exported).",
     ),
 }
 

@@ -7,6 +7,7 @@ one costs seconds: request the `prefect_server` fixture (or mark the test `serve
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,8 @@ def database(request, tmp_path: Path) -> Iterator[str]:
     base = postgres_url()
     if base is None:
         pytest.skip(POSTGRES_SKIPPED)
+    if importlib.util.find_spec("psycopg") is None:
+        pytest.skip("psycopg is not installed: install the project's `postgres` extra")
     from tests.faults import fresh_schema
 
     with fresh_schema(base) as url:
