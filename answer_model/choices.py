@@ -247,6 +247,7 @@ NOTIFICATIONS = {
     "none": Notifications(),
 }
 
+
 @dataclass(frozen=True)
 class Warehouse:
     """Where the example flow loads its rows, and what that database needs.
@@ -286,9 +287,10 @@ WAREHOUSES = {
             ),
         ),
         env_example=(
-            "# The PostgreSQL warehouse of deployed runs (Secret block {project_slug}-warehouse-url),",
-            "# as a SQLAlchemy URL with the psycopg 3 driver. docker-compose.yml's PostgreSQL creates",
-            "# this role and database on its first start; `postgres` is its host inside the stack.",
+            "# The PostgreSQL warehouse of deployed runs, as a SQLAlchemy URL (psycopg 3 driver),",
+            "# saved as the Secret block {project_slug}-warehouse-url. docker-compose.yml's",
+            "# PostgreSQL creates this role and database on its first start; `postgres` is its",
+            "# host inside the stack. Use letters and digits in the password (it goes in a URL).",
             "WAREHOUSE_DB_USER=warehouse",
             "WAREHOUSE_DB_PASSWORD=change-me-warehouse-password",
             "WAREHOUSE_DB_NAME=warehouse",
@@ -300,8 +302,8 @@ WAREHOUSES = {
         ),
         files=(WAREHOUSE_INIT,),
         server=True,
-        readme="The warehouse is PostgreSQL (driver psycopg 3, the `postgres` extra). Deployed runs "
-        "read its\nSQLAlchemy URL from the Secret block `{project_slug}-warehouse-url`, which "
+        readme="The warehouse is PostgreSQL (driver psycopg 3, the `postgres` extra). Deployed "
+        "runs read its\nSQLAlchemy URL from the Secret block `{project_slug}-warehouse-url`, which "
         "`python -m etl_tools.blocks`\nsaves from `WAREHOUSE_URL` in `.env`; the URL never "
         "appears in `prefect.yaml` or in logs.\nLocal runs and tests use `ETL_WAREHOUSE_URL` "
         "when it is set (it wins over the block), and\nthe flow's `database` parameter still "
