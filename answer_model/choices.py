@@ -263,6 +263,7 @@ class Warehouse:
     files: tuple[str, ...] = ()  # kept only with this choice
     server: bool = False  # a database server: docker-compose.yml's PostgreSQL serves it
     readme: str = ""  # README: where deployed runs load, and how to point them elsewhere
+    compose_note: str = ""  # README: what the self-hosted stack does for this warehouse
 
 
 WAREHOUSE_INIT = "postgres-init"  # the folder docker-compose.yml mounts into PostgreSQL
@@ -309,6 +310,10 @@ WAREHOUSES = {
         "when it is set (it wins over the block), and\nthe flow's `database` parameter still "
         "takes a SQLite file for a quick run without a server (`etl-dev` uses one unless\n"
         "`ETL_WAREHOUSE_URL` is exported).",
+        compose_note="The stack's PostgreSQL also holds the warehouse: on its first start "
+        "`postgres-init/` creates\nthe role `WAREHOUSE_DB_USER` and the database "
+        "`WAREHOUSE_DB_NAME` (not Prefect's), and the block\nscript saves `WAREHOUSE_URL` "
+        "(host `postgres`) as the Secret block the flow runs read.",
     ),
 }
 

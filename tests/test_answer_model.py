@@ -144,3 +144,4 @@ def test_warehouse_follows_the_model(row):
     assert ("/docker-entrypoint-initdb.d" in compose) == plan.warehouse.server
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert plan.text(plan.warehouse.readme) in readme
+    assert plan.warehouse.compose_note in readme
