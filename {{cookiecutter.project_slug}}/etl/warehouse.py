@@ -90,11 +90,12 @@ INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 def url_of(database: Path | str) -> str:
     """The SQLAlchemy URL for `database`: a URL as it is, a file path as SQLite's URL."""
     text = str(database)
-    if "://" in text:
+    url = make_url(text) if "://" in text else None
+    if url is not None and not (url.get_backend_name() == "sqlite" and url.database):
         return text
-    path = Path(text).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
+    path = Path(url.database if url is not None else text).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
+    return text if url is not None else f"sqlite:///{path}"
 
 
 def describe(database: Path | str) -> str:
