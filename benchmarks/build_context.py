@@ -40,111 +40,116 @@ def _random_file(path: Path, size: int, rng: random.Random) -> None:
     path.write_bytes(rng.randbytes(size))
 
 
+def _add_venv(project: Path, venv_mb: int, rng: random.Random) -> None:
+    """A real interpreter layout (python -m venv), then site-packages filled the way
+    installed wheels fill it: many small modules and a few large native libraries."""
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True
+    )
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site = project / ".venv" / "lib" / version / "site-packages"
+    big = venv_mb * 1024 * 1024 * 9 // 10
+    for number in range(24):  # native extensions
+        _random_file(site / f"pkg{number:02d}" / f"_native{number}.so", big // 24, rng)
+    small = venv_mb * 1024 * 1024 // 10
+    for number in range(1500):  # pure-Python modules and their bytecode
+        module = site / f"pkg{number % 24:02d}" / f"mod{number}.py"
+        _random_file(module, small // 3000, rng)
+        _random_file(module.parent / "__pycache__" / f"mod{number}.cpython.pyc", small // 3000, rng)
+
+
+def _add_git_history(project: Path, rng: random.Random) -> None:
+    """A `.git` with 41 commits: README edits, and a large file added then removed."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "b@example.com",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "b@example.com",
+    }
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=project, env=env, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "initial")
+    notes = project / "etl" / "data" / "fixtures.bin"
+    for number in range(40):  # history: edits, and a large file added then removed
+        with (project / "README.md").open("a") as handle:
+            handle.write(f"\nChange {number}.\n")
+        if number == 5:
+            _random_file(notes, 8 * 1024 * 1024, rng)
+        if number == 30:
+            notes.unlink()
+        git("add", "-A")
+        git("commit", "-q", "-m", f"change {number}")
+
+
+def _add_data_output(project: Path, rng: random.Random) -> None:
+    """`data/`: a SQLite warehouse and monthly CSV exports."""
+    data = project / "data"
+    data.mkdir(exist_ok=True)
+    with sqlite3.connect(data / "warehouse.db") as connection:
+        connection.execute("CREATE TABLE orders (order_id INTEGER PRIMARY KEY, payload BLOB)")
+        connection.executemany(
+            "INSERT INTO orders VALUES (?, ?)",
+            ((i, rng.randbytes(200)) for i in range(60_000)),
+        )
+    for month in range(1, 7):
+        _random_file(data / "exports" / f"orders-2026-{month:02d}.csv", 1024 * 1024, rng)
+
+
+def _add_caches(project: Path, rng: random.Random) -> None:
+    """Bytecode, tool caches and a coverage file."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "etl", "tests"], cwd=project, check=True
+    )
+    for kind, count in (
+        (".pytest_cache/v/cache", 20),
+        (".ruff_cache/0.6.0", 200),
+        (".mypy_cache/3.12/etl", 400),
+    ):
+        for number in range(count):
+            _random_file(project / kind / f"entry{number}", 8 * 1024, rng)
+    _random_file(project / ".coverage", 256 * 1024, rng)
+
+
+def _add_local_database(project: Path) -> None:
+    with sqlite3.connect(project / "dev.sqlite3") as connection:
+        connection.execute("CREATE TABLE scratch (id INTEGER PRIMARY KEY, note TEXT)")
+        connection.executemany(
+            "INSERT INTO scratch VALUES (?, ?)", ((i, "x" * 100) for i in range(20_000))
+        )
+
+
+def _add_build_output_and_secrets(project: Path, rng: random.Random) -> None:
+    _random_file(project / "dist" / "my_prefect_pipelines-0.1.0-py3-none-any.whl", 300 * 1024, rng)
+    _random_file(project / "build" / "lib" / "etl" / "__init__.py", 4 * 1024, rng)
+    (project / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.slack.com/services/real\n")
+    (project / ".vscode").mkdir(exist_ok=True)
+    (project / ".vscode" / "settings.json").write_text('{"python.testing.pytestEnabled": true}\n')
+
+
 def clutter(project: Path, venv_mb: int = 120, seed: int = 7) -> dict[str, int]:
     """Fill `project` with what a real working copy holds; bytes added per kind."""
     rng = random.Random(seed)
-    before = {}
-
-    def add(kind: str, fn) -> None:
+    kinds = {
+        "virtual environment (.venv)": lambda: _add_venv(project, venv_mb, rng),
+        ".git with history": lambda: _add_git_history(project, rng),
+        "data output (data/)": lambda: _add_data_output(project, rng),
+        "caches (__pycache__, .pytest_cache, .ruff_cache, .mypy_cache, .coverage)": lambda: (
+            _add_caches(project, rng)
+        ),
+        "local SQLite database (dev.sqlite3)": lambda: _add_local_database(project),
+        "build output, .env, editor settings": lambda: _add_build_output_and_secrets(project, rng),
+    }
+    added = {}
+    for kind, add in kinds.items():  # in this order: they share one random stream
         start = tree_bytes(project)
-        fn()
-        before[kind] = tree_bytes(project) - start
-
-    def venv() -> None:
-        # A real interpreter layout (python -m venv), then site-packages filled the way
-        # installed wheels fill it: many small modules and a few large native libraries.
-        subprocess.run(
-            [sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True
-        )
-        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        site = project / ".venv" / "lib" / version / "site-packages"
-        big = venv_mb * 1024 * 1024 * 9 // 10
-        for number in range(24):  # native extensions
-            _random_file(site / f"pkg{number:02d}" / f"_native{number}.so", big // 24, rng)
-        small = venv_mb * 1024 * 1024 // 10
-        for number in range(1500):  # pure-Python modules and their bytecode
-            module = site / f"pkg{number % 24:02d}" / f"mod{number}.py"
-            _random_file(module, small // 3000, rng)
-            _random_file(
-                module.parent / "__pycache__" / f"mod{number}.cpython.pyc", small // 3000, rng
-            )
-
-    def git_history() -> None:
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "bench",
-            "GIT_AUTHOR_EMAIL": "b@example.com",
-            "GIT_COMMITTER_NAME": "bench",
-            "GIT_COMMITTER_EMAIL": "b@example.com",
-        }
-
-        def git(*args: str) -> None:
-            subprocess.run(["git", *args], cwd=project, env=env, check=True, capture_output=True)
-
-        git("init", "-q", "-b", "main")
-        git("add", "-A")
-        git("commit", "-q", "-m", "initial")
-        notes = project / "etl" / "data" / "fixtures.bin"
-        for number in range(40):  # history: edits, and a large file added then removed
-            with (project / "README.md").open("a") as handle:
-                handle.write(f"\nChange {number}.\n")
-            if number == 5:
-                _random_file(notes, 8 * 1024 * 1024, rng)
-            if number == 30:
-                notes.unlink()
-            git("add", "-A")
-            git("commit", "-q", "-m", f"change {number}")
-
-    def data_output() -> None:
-        data = project / "data"
-        data.mkdir(exist_ok=True)
-        with sqlite3.connect(data / "warehouse.db") as connection:
-            connection.execute("CREATE TABLE orders (order_id INTEGER PRIMARY KEY, payload BLOB)")
-            connection.executemany(
-                "INSERT INTO orders VALUES (?, ?)",
-                ((i, rng.randbytes(200)) for i in range(60_000)),
-            )
-        for month in range(1, 7):
-            _random_file(data / "exports" / f"orders-2026-{month:02d}.csv", 1024 * 1024, rng)
-
-    def caches() -> None:
-        subprocess.run(
-            [sys.executable, "-m", "compileall", "-q", "etl", "tests"], cwd=project, check=True
-        )
-        for kind, count in (
-            (".pytest_cache/v/cache", 20),
-            (".ruff_cache/0.6.0", 200),
-            (".mypy_cache/3.12/etl", 400),
-        ):
-            for number in range(count):
-                _random_file(project / kind / f"entry{number}", 8 * 1024, rng)
-        _random_file(project / ".coverage", 256 * 1024, rng)
-
-    def local_database() -> None:
-        with sqlite3.connect(project / "dev.sqlite3") as connection:
-            connection.execute("CREATE TABLE scratch (id INTEGER PRIMARY KEY, note TEXT)")
-            connection.executemany(
-                "INSERT INTO scratch VALUES (?, ?)", ((i, "x" * 100) for i in range(20_000))
-            )
-
-    def build_output_and_secrets() -> None:
-        _random_file(
-            project / "dist" / "my_prefect_pipelines-0.1.0-py3-none-any.whl", 300 * 1024, rng
-        )
-        _random_file(project / "build" / "lib" / "etl" / "__init__.py", 4 * 1024, rng)
-        (project / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.slack.com/services/real\n")
-        (project / ".vscode").mkdir(exist_ok=True)
-        (project / ".vscode" / "settings.json").write_text(
-            '{"python.testing.pytestEnabled": true}\n'
-        )
-
-    add("virtual environment (.venv)", venv)
-    add(".git with history", git_history)
-    add("data output (data/)", data_output)
-    add("caches (__pycache__, .pytest_cache, .ruff_cache, .mypy_cache, .coverage)", caches)
-    add("local SQLite database (dev.sqlite3)", local_database)
-    add("build output, .env, editor settings", build_output_and_secrets)
-    return before
+        add()
+        added[kind] = tree_bytes(project) - start
+    return added
 
 
 # --- walking --------------------------------------------------------------------------
@@ -259,46 +264,66 @@ def invalidated_by(instructions: list[Instruction], path: str, context: set[str]
 # --- the measurement ------------------------------------------------------------------
 
 
-def measure(project: Path, venv_mb: int = 120) -> dict:
+PROBES = [
+    "etl/flows/example_etl.py",
+    "pyproject.toml",
+    "README.md",
+    "tests/test_flow.py",
+    "data/warehouse.db",
+]
+
+# What a dependency-install `RUN` names: the manifest, the lock file, a requirements file
+# exported from it, or uv's own lock-aware commands.
+DEPENDENCY_SOURCES = ("pyproject.toml", "uv.lock", "--locked", "requirements", "uv sync")
+
+
+def _top(project: Path, paths) -> dict[str, int]:
+    """Bytes per top-level entry (a directory with a trailing `/`), largest first."""
+    groups: dict[str, int] = {}
+    for p in paths:
+        head = p.split("/", 1)[0] + ("/" if "/" in p else "")
+        groups[head] = groups.get(head, 0) + size_of(project, p)
+    return dict(sorted(groups.items(), key=lambda kv: -kv[1]))
+
+
+def _total(project: Path, paths) -> int:
+    return sum(size_of(project, p) for p in paths)
+
+
+def docker_context_figures(project: Path, every: list[str]) -> tuple[dict, set[str]]:
+    """What `docker build` sends (by Docker's rules, and by pathspec's gitwildmatch for
+    comparison); the figures, and the set of paths sent."""
     import pathspec
-    from prefect.utilities.filesystem import filter_files
 
-    clean = tree_bytes(project)
-    added = clutter(project, venv_mb=venv_mb)
-    every = files(project)
-    total = sum(size_of(project, f) for f in every)
-
-    docker_text = (project / ".dockerignore").read_text()
     context = load_docker_context()(project)
-    sent = set(context)
+    docker_text = (project / ".dockerignore").read_text()
     gitwild = pathspec.PathSpec.from_lines("gitwildmatch", docker_text.splitlines())
     context_gitwild = [f for f in every if not gitwild.match_file(f)]
+    figures = {
+        "docker_context_bytes": _total(project, context),
+        "docker_context_files": len(context),
+        "docker_context_top": _top(project, context),
+        "docker_context_gitwildmatch_bytes": _total(project, context_gitwild),
+        "docker_dialects_agree": sorted(context) == sorted(context_gitwild),
+    }
+    return figures, set(context)
 
-    prefect_patterns = (project / ".prefectignore").read_text().splitlines()
-    upload = sorted(
-        Path(p).as_posix() for p in filter_files(str(project), prefect_patterns, include_dirs=False)
+
+def prefect_upload(project: Path) -> list[str]:
+    """What `push_to_s3` uploads: the tree filtered by `.prefectignore`, Prefect's way."""
+    from prefect.utilities.filesystem import filter_files
+
+    patterns = (project / ".prefectignore").read_text().splitlines()
+    return sorted(
+        Path(p).as_posix() for p in filter_files(str(project), patterns, include_dirs=False)
     )
 
-    def total_of(paths) -> int:
-        return sum(size_of(project, p) for p in paths)
 
-    def top(paths) -> dict[str, int]:
-        groups: dict[str, int] = {}
-        for p in paths:
-            head = p.split("/", 1)[0] + ("/" if "/" in p else "")
-            groups[head] = groups.get(head, 0) + size_of(project, p)
-        return dict(sorted(groups.items(), key=lambda kv: -kv[1]))
-
-    instructions = parse_dockerfile((project / "Dockerfile").read_text())
-    probes = [
-        "etl/flows/example_etl.py",
-        "pyproject.toml",
-        "README.md",
-        "tests/test_flow.py",
-        "data/warehouse.db",
-    ]
+def rebuilt_layers(instructions: list[Instruction], sent: set[str]) -> dict:
+    """For each probe file: the first instruction a change to it rebuilds, the instructions
+    rebuilt and those that stay cached."""
     layers = {}
-    for probe in probes:
+    for probe in PROBES:
         first = invalidated_by(instructions, probe, sent)
         layers[probe] = {
             "first": first,
@@ -307,40 +332,61 @@ def measure(project: Path, venv_mb: int = 120) -> dict:
                 str(i) for i in instructions[: len(instructions) if first is None else first]
             ],
         }
+    return layers
+
+
+def installs_dependencies(instruction: Instruction) -> bool:
+    """A `RUN` that installs the project's dependencies (from pyproject.toml, uv.lock or a
+    requirements file exported from it), not the project itself (`--no-deps`)."""
+    arguments = instruction.arguments
+    return (
+        instruction.keyword == "RUN"
+        and ("install" in arguments or "uv sync" in arguments)
+        and "--no-deps" not in arguments
+        and any(source in arguments for source in DEPENDENCY_SOURCES)
+    )
+
+
+def layer_indices(instructions: list[Instruction]) -> dict[str, int | None]:
+    """Where the Dockerfile copies the dependency manifest, installs the dependencies and
+    copies the code (None for a step it lacks)."""
 
     def index_of(predicate) -> int | None:
         return next((i for i, ins in enumerate(instructions) if predicate(ins)), None)
 
-    copy_deps = index_of(lambda i: i.keyword == "COPY" and "pyproject.toml" in i.sources)
-    install = index_of(
-        lambda i: (
-            i.keyword == "RUN" and "install" in i.arguments and "pyproject.toml" in i.arguments
-        )
-    )
-    copy_code = index_of(
-        lambda i: i.keyword == "COPY" and any(s.rstrip("/") == "etl" for s in i.sources)
-    )
-    order_ok = None not in (copy_deps, install, copy_code) and copy_deps < install < copy_code
-    secrets_out = ".env" not in sent and ".env" not in upload
+    return {
+        "copy_deps": index_of(lambda i: i.keyword == "COPY" and "pyproject.toml" in i.sources),
+        "install_deps": index_of(installs_dependencies),
+        "copy_code": index_of(
+            lambda i: i.keyword == "COPY" and any(s.rstrip("/") == "etl" for s in i.sources)
+        ),
+    }
 
+
+def measure(project: Path, venv_mb: int = 120) -> dict:
+    clean = tree_bytes(project)
+    added = clutter(project, venv_mb=venv_mb)
+    every = files(project)
+    context_figures, sent = docker_context_figures(project, every)
+    upload = prefect_upload(project)
+    instructions = parse_dockerfile((project / "Dockerfile").read_text())
+    indices = layer_indices(instructions)
+    steps = [indices["copy_deps"], indices["install_deps"], indices["copy_code"]]
+    order_ok = None not in steps and steps[0] < steps[1] < steps[2]
     return {
         "clean_project_bytes": clean,
         "clutter_bytes": added,
-        "tree_bytes": total,
+        "tree_bytes": _total(project, every),
         "tree_files": len(every),
-        "docker_context_bytes": total_of(context),
-        "docker_context_files": len(context),
-        "docker_context_top": top(context),
-        "docker_context_gitwildmatch_bytes": total_of(context_gitwild),
-        "docker_dialects_agree": sorted(context) == sorted(context_gitwild),
-        "prefect_upload_bytes": total_of(upload),
+        **context_figures,
+        "prefect_upload_bytes": _total(project, upload),
         "prefect_upload_files": len(upload),
-        "prefect_upload_top": top(upload),
-        "secrets_excluded": secrets_out,
+        "prefect_upload_top": _top(project, upload),
+        "secrets_excluded": ".env" not in sent and ".env" not in upload,
         "instructions": [str(i) for i in instructions],
-        "layers": layers,
+        "layers": rebuilt_layers(instructions, sent),
         "layer_order_ok": order_ok,
-        "layer_indices": {"copy_deps": copy_deps, "install_deps": install, "copy_code": copy_code},
+        "layer_indices": indices,
     }
 
 

@@ -39,11 +39,14 @@ import contextlib
 import gc
 import io
 import json
+import logging
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 
 def _timed(fn):
@@ -54,7 +57,10 @@ def _timed(fn):
     return time.perf_counter() - start, value
 
 
-def main() -> int:
+SUMMARY_KEYS = ("read", "loaded", "rejected", "orders_in_table", "rejects_in_table")
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--csv", required=True)
     parser.add_argument("--repeats", type=int, default=5)
@@ -62,12 +68,13 @@ def main() -> int:
     parser.add_argument("--variants", default="plain,flow")
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--gc-off", action="store_true", help="diagnostic: no cyclic GC")
-    args = parser.parse_args()
-    if args.gc_off:
-        gc.disable()
+    return parser.parse_args()
 
-    sys.path.insert(0, os.getcwd())  # the rendered project's own `etl` package
-    import logging
+
+def load_project() -> SimpleNamespace:
+    """The rendered project's own functions, from its `etl` package in the working
+    directory."""
+    sys.path.insert(0, os.getcwd())
 
     from etl.flows.example_etl import EtlParams, example_etl
     from etl.tasks import transform as transform_module
@@ -79,67 +86,137 @@ def main() -> int:
     from etl.utils.settings import get_settings
     from etl.warehouse import count_rows, create_schema, upsert_orders, upsert_rejects
 
-    # The flow's own log lines would go to stderr for every task run; keep them on the
-    # server only (the API log handler is untouched), so printing does not skew timings.
+    return SimpleNamespace(
+        EtlParams=EtlParams,
+        example_etl=example_etl,
+        flows_module=sys.modules[example_etl.fn.__module__],
+        transform_module=transform_module,
+        read_rows=read_rows,
+        optimize_warehouse=optimize_warehouse,
+        to_record=to_record,
+        check_rows=check_rows,
+        split_duplicates=split_duplicates,
+        batched=batched,
+        get_settings=get_settings,
+        count_rows=count_rows,
+        create_schema=create_schema,
+        upsert_orders=upsert_orders,
+        upsert_rejects=upsert_rejects,
+    )
+
+
+def quiet_prefect_logs() -> None:
+    """The flow's own log lines would go to stderr for every task run; keep them on the
+    server only (the API log handler is untouched), so printing does not skew timings."""
     for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
-    workdir = Path(args.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    storage = Path(os.environ["PREFECT_RESULTS_LOCAL_STORAGE_PATH"])
-    batch_size = args.batch_size or get_settings().batch_size
-    source = args.csv
 
-    def fresh_db(tag: str) -> str:
-        path = workdir / f"{tag}.db"
+@contextlib.contextmanager
+def replaced_in_flow(etl: SimpleNamespace, name: str, replacement) -> Iterator[None]:
+    """The flow module's `name` (a task the flow calls) replaced while the block runs."""
+    original = getattr(etl.flows_module, name)
+    setattr(etl.flows_module, name, replacement(original))
+    try:
+        yield
+    finally:
+        setattr(etl.flows_module, name, original)
+
+
+class Driver:
+    """Runs the ETL on one project: plain, as the flow, and the flow's variants."""
+
+    def __init__(self, etl: SimpleNamespace, workdir: Path, storage: Path, batch_size: int):
+        self.etl = etl
+        self.workdir = workdir
+        self.storage = storage
+        self.batch_size = batch_size
+
+    def fresh_db(self, tag: str) -> str:
+        path = self.workdir / f"{tag}.db"
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return str(path)
 
-    def plain(src: str, database: str) -> dict:
+    def plain(self, src: str, database: str) -> dict:
         """The flow's body without Prefect: same functions, same batches, same order."""
-        create_schema(database)
-        rows = read_rows(src)
-        checked = [check_rows(batch) for batch in batched(rows, batch_size)]
-        unique = split_duplicates([order for batch in checked for order in batch.valid])
+        etl, batch_size = self.etl, self.batch_size
+        etl.create_schema(database)
+        rows = etl.read_rows(src)
+        checked = [etl.check_rows(batch) for batch in etl.batched(rows, batch_size)]
+        unique = etl.split_duplicates([order for batch in checked for order in batch.valid])
         rejects = [r for batch in checked for r in batch.rejects] + unique.rejects
         transformed = [
-            [to_record(order) for order in batch] for batch in batched(unique.valid, batch_size)
+            [etl.to_record(order) for order in batch]
+            for batch in etl.batched(unique.valid, batch_size)
         ]
-        loaded = sum(upsert_orders(database, records) for records in transformed)
-        optimize_warehouse.fn(database)
-        upsert_rejects(database, Path(src).stem, rejects)
+        loaded = sum(etl.upsert_orders(database, records) for records in transformed)
+        etl.optimize_warehouse.fn(database)
+        etl.upsert_rejects(database, Path(src).stem, rejects)
         if len(rows) != loaded + len(rejects):
             raise ValueError("row counts do not add up")
         return {
             "read": len(rows),
             "loaded": loaded,
             "rejected": len(rejects),
-            "orders_in_table": count_rows(database, "orders"),
-            "rejects_in_table": count_rows(database, "rejects"),
+            "orders_in_table": etl.count_rows(database, "orders"),
+            "rejects_in_table": etl.count_rows(database, "rejects"),
         }
 
-    def run_flow(src: str, database: str, flow=example_etl) -> dict:
-        shutil.rmtree(storage, ignore_errors=True)
+    def run_flow(self, src: str, database: str) -> dict:
+        """`example_etl` on `src`, with the result storage emptied first (a cold cache)."""
+        shutil.rmtree(self.storage, ignore_errors=True)
+        params = self.etl.EtlParams(source=src, batch_size=self.batch_size, database=database)
         with contextlib.redirect_stdout(io.StringIO()):
-            summary = flow(EtlParams(source=src, batch_size=batch_size, database=database))
-        return {
-            k: summary[k]
-            for k in ("read", "loaded", "rejected", "orders_in_table", "rejects_in_table")
-        }
+            summary = self.etl.example_etl(params)
+        return {k: summary[k] for k in SUMMARY_KEYS}
 
-    def nocache_flow():
-        """`example_etl` with the transform task's cache policy off, nothing else changed."""
+    def warm_up(self) -> None:
+        """Untimed: imports, API client, first SQLite connections."""
+        self.plain("sample", self.fresh_db("warm-plain"))
+        self.run_flow("sample", self.fresh_db("warm-flow"))
+
+    def timed_variant(self, variant: str, source: str) -> tuple[float, dict]:
+        """One timed run of `variant` on `source`: (seconds, summary)."""
+        if variant == "plain":
+            return _timed(lambda: self.plain(source, self.fresh_db("plain")))
+        if variant == "flow":
+            return _timed(lambda: self.run_flow(source, self.fresh_db("flow")))
+        if variant == "flow-subflow":
+            return self.timed_subflow(source)
+        if variant == "flow-noheartbeat":
+            return self.timed_noheartbeat(source)
+        if variant == "flow-nocache":
+            return self.timed_nocache(source)
+        raise SystemExit(f"unknown variant {variant!r}")
+
+    def timed_subflow(self, source: str) -> tuple[float, dict]:
+        """The flow with its `reconcile` task turned into a subflow (same function)."""
+        from prefect import flow as as_flow
+
+        with replaced_in_flow(self.etl, "reconcile", lambda t: as_flow(name="reconcile")(t.fn)):
+            return _timed(lambda: self.run_flow(source, self.fresh_db("subflow")))
+
+    def timed_noheartbeat(self, source: str) -> tuple[float, dict]:
+        """The flow with Prefect's flow-run heartbeat off."""
+        import prefect.settings
+
+        with prefect.settings.temporary_settings(
+            updates={prefect.settings.PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+        ):
+            return _timed(lambda: self.run_flow(source, self.fresh_db("nohb")))
+
+    def timed_nocache(self, source: str) -> tuple[float, dict]:
+        """The flow with the transform task's cache policy off, nothing else changed."""
         from prefect.cache_policies import NO_CACHE
 
-        flows_module = sys.modules[example_etl.fn.__module__]
-        original = flows_module.transform_batch
-        flows_module.transform_batch = original.with_options(
-            cache_policy=NO_CACHE, persist_result=False
-        )
-        return original, flows_module
+        def uncached(task):
+            return task.with_options(cache_policy=NO_CACHE, persist_result=False)
 
-    def cache_parts(src: str, repeats: int) -> dict:
+        with replaced_in_flow(self.etl, "transform_batch", uncached):
+            return _timed(lambda: self.run_flow(source, self.fresh_db("nocache")))
+
+    def cache_parts(self, src: str, repeats: int) -> dict:
         """Per-row costs Prefect adds to the flow, each timed apart on the file's batches,
         without a flow: hashing every transform batch's inputs (its cache key function),
         persisting every transform result (a cached task's result is written to storage),
@@ -147,94 +224,99 @@ def main() -> int:
         returned list, here extract's rows and transform's records, walking them with
         `visit_collection` at depth 1, as `link_state_to_result` does). The batches are
         prepared once (untimed); each part is then timed `repeats` times."""
-        from prefect.results import ResultStore
-        from prefect.utilities.collections import visit_collection
-
-        rows = read_rows(src)
-        checked = [check_rows(batch) for batch in batched(rows, batch_size)]
-        valid = split_duplicates([order for batch in checked for order in batch.valid])
-        batches = list(batched(valid.valid, batch_size))
-        outputs = [[to_record(order) for order in batch] for batch in batches]
-        store = ResultStore().update_for_task(transform_module.transform_batch)
-
-        cache_key = transform_module.transform_batch.cache_policy.cache_key_fn
-
-        def hash_inputs():
-            return [cache_key(None, {"orders": batch}) for batch in batches]
-
-        def persist():
-            for number, records in enumerate(outputs):
-                store.persist_result_record(store.create_result_record(records, key=f"b{number}"))
-
-        def track():
-            registry = {}
-
-            def register(obj):
-                registry[id(obj)] = obj
-
-            for result in [rows, *outputs]:
-                visit_collection(expr=result, visit_fn=register, max_depth=1)
-            return len(registry)
-
+        rows, batches, outputs = self.transform_batches(src)
+        parts = cache_part_functions(self.etl, self.storage, rows, batches, outputs)
         result: dict = {"hash_s": [], "persist_s": [], "track_s": [], "rows": len(rows)}
         for _ in range(repeats):
-            shutil.rmtree(storage, ignore_errors=True)
-            result["hash_s"].append(_timed(hash_inputs)[0])
-            result["persist_s"].append(_timed(persist)[0])
-            result["track_s"].append(_timed(track)[0])
-        result["persisted_bytes"] = sum(p.stat().st_size for p in storage.rglob("*") if p.is_file())
-        shutil.rmtree(storage, ignore_errors=True)
+            shutil.rmtree(self.storage, ignore_errors=True)
+            for key in ("hash_s", "persist_s", "track_s"):
+                result[key].append(_timed(parts[key])[0])
+        result["persisted_bytes"] = sum(
+            p.stat().st_size for p in self.storage.rglob("*") if p.is_file()
+        )
+        shutil.rmtree(self.storage, ignore_errors=True)
         return result
 
+    def transform_batches(self, src: str) -> tuple[list, list, list]:
+        """The file's rows, the transform task's input batches and its outputs, as the
+        flow computes them."""
+        etl, batch_size = self.etl, self.batch_size
+        rows = etl.read_rows(src)
+        checked = [etl.check_rows(batch) for batch in etl.batched(rows, batch_size)]
+        valid = etl.split_duplicates([order for batch in checked for order in batch.valid])
+        batches = list(etl.batched(valid.valid, batch_size))
+        outputs = [[etl.to_record(order) for order in batch] for batch in batches]
+        return rows, batches, outputs
+
+
+def cache_part_functions(
+    etl: SimpleNamespace, storage: Path, rows: list, batches: list, outputs: list
+) -> dict:
+    """The three parts `Driver.cache_parts` times, as functions of no arguments:
+    {"hash_s", "persist_s", "track_s"}."""
+    from prefect.results import ResultStore
+    from prefect.utilities.collections import visit_collection
+
+    task = etl.transform_module.transform_batch
+    store = ResultStore().update_for_task(task)
+    cache_key = task.cache_policy.cache_key_fn
+
+    def hash_inputs():
+        return [cache_key(None, {"orders": batch}) for batch in batches]
+
+    def persist():
+        for number, records in enumerate(outputs):
+            store.persist_result_record(store.create_result_record(records, key=f"b{number}"))
+
+    def track():
+        registry = {}
+
+        def register(obj):
+            registry[id(obj)] = obj
+
+        for result in [rows, *outputs]:
+            visit_collection(expr=result, visit_fn=register, max_depth=1)
+        return len(registry)
+
+    return {"hash_s": hash_inputs, "persist_s": persist, "track_s": track}
+
+
+def run_interleaved(driver: Driver, variants: list[str], source: str, repeats: int, out: dict):
+    """`repeats` rounds of every variant, in alternating order (plain, flow, flow, plain,
+    ...), each run's seconds appended to `out["runs"]`; the last summary of each variant."""
+    summaries: dict[str, dict] = {}
+    for repeat in range(repeats if variants else 0):
+        order = variants if repeat % 2 == 0 else list(reversed(variants))
+        for variant in order:
+            seconds, summary = driver.timed_variant(variant, source)
+            out["runs"][variant].append(seconds)
+            summaries[variant] = summary
+    return summaries
+
+
+def main() -> int:
+    args = parse_args()
+    if args.gc_off:
+        gc.disable()
+    etl = load_project()
+    quiet_prefect_logs()
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    storage = Path(os.environ["PREFECT_RESULTS_LOCAL_STORAGE_PATH"])
+    driver = Driver(etl, workdir, storage, args.batch_size or etl.get_settings().batch_size)
+    source = args.csv
+
     variants = [v for v in args.variants.split(",") if v]
-    out: dict = {"batch_size": batch_size, "csv": source, "runs": {v: [] for v in variants}}
-
-    # Warm-up (untimed): imports, API client, first SQLite connections.
+    out: dict = {"batch_size": driver.batch_size, "csv": source, "runs": {v: [] for v in variants}}
     if any(v.startswith("flow") or v == "plain" for v in variants):
-        plain("sample", fresh_db("warm-plain"))
-        run_flow("sample", fresh_db("warm-flow"))
-
+        driver.warm_up()
     if "cache-parts" in variants:
-        out["cache_parts"] = cache_parts(source, args.repeats)
+        out["cache_parts"] = driver.cache_parts(source, args.repeats)
         variants.remove("cache-parts")
         del out["runs"]["cache-parts"]
 
-    summaries: dict[str, dict] = {}
-    for repeat in range(args.repeats if variants else 0):
-        order = variants if repeat % 2 == 0 else list(reversed(variants))
-        for variant in order:
-            if variant == "plain":
-                seconds, summary = _timed(lambda: plain(source, fresh_db("plain")))
-            elif variant == "flow":
-                seconds, summary = _timed(lambda: run_flow(source, fresh_db("flow")))
-            elif variant == "flow-subflow":
-                from prefect import flow as as_flow
-
-                flows_module = sys.modules[example_etl.fn.__module__]
-                original = flows_module.reconcile
-                flows_module.reconcile = as_flow(name="reconcile")(original.fn)
-                try:
-                    seconds, summary = _timed(lambda: run_flow(source, fresh_db("subflow")))
-                finally:
-                    flows_module.reconcile = original
-            elif variant == "flow-noheartbeat":
-                import prefect.settings
-
-                with prefect.settings.temporary_settings(
-                    updates={prefect.settings.PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-                ):
-                    seconds, summary = _timed(lambda: run_flow(source, fresh_db("nohb")))
-            elif variant == "flow-nocache":
-                original, flows_module = nocache_flow()
-                try:
-                    seconds, summary = _timed(lambda: run_flow(source, fresh_db("nocache")))
-                finally:
-                    flows_module.transform_batch = original
-            else:
-                raise SystemExit(f"unknown variant {variant!r}")
-            out["runs"][variant].append(seconds)
-            summaries[variant] = summary
-
+    summaries = run_interleaved(driver, variants, source, args.repeats, out)
     # Every variant must have done the same work.
     distinct = {json.dumps(s, sort_keys=True) for s in summaries.values()}
     out["summary"] = next(iter(summaries.values())) if summaries else None

@@ -142,11 +142,11 @@ def _render_section(render: dict) -> list[str]:
     out = [
         "## 1. Rendering",
         "",
-        "`cookiecutter --no-input -o <tmp> <template>` through the command line, with both "
-        "hooks (answer validation, pruning, the project's own checks) included, against the "
-        "same command on a one-file template (`cookiecutter.json` with one question and one "
-        "`README.md`: cookiecutter's own floor), and against `prefect init --recipe git` in "
-        "an empty directory with a fresh `PREFECT_HOME` (it writes "
+        "`cookiecutter --no-input -o <tmp> <template>` through the command line, with the "
+        "template's answer checks and hooks (pruning, the project's own checks) included, "
+        "against the same command on a one-file template (`cookiecutter.json` with one "
+        "question and one `README.md`: cookiecutter's own floor), and against `prefect init "
+        "--recipe git` in an empty directory with a fresh `PREFECT_HOME` (it writes "
         + ", ".join(f"`{f}`" for f in render.get("prefect_init_files", []))
         + ").",
         "",
@@ -158,8 +158,8 @@ def _render_section(render: dict) -> list[str]:
         out += [
             "Where this template's render goes (the same render in-process, median): "
             f"importing cookiecutter {b['import_s']:.2f} s, loading the Jinja extensions "
-            f"(slugify and the template's quoting filters) {b['extensions_s']:.2f} s, the "
-            f"two hooks (each a fresh Python process) {b['hooks_s']:.2f} s, of a "
+            f"(slugify and the template's own) {b['extensions_s']:.2f} s, the "
+            f"hooks (each a fresh Python process) {b['hooks_s']:.2f} s, of a "
             f"{b['total_s']:.2f} s total. Both cookiecutter runs pay the interpreter start and "
             "the import; the template adds its extensions, forty-odd files and the hooks. "
             "`prefect init` is slower than either because it imports Prefect.",
@@ -375,7 +375,7 @@ def _etl_flatness(a: dict) -> list[str]:
 
 
 CACHE_PARTS = {
-    "hash_s": "hash the transform inputs (INPUTS cache policy)",
+    "hash_s": "hash the transform inputs (the task's cache key)",
     "persist_s": "persist the transform results",
 }
 
@@ -420,9 +420,9 @@ def _cache_parts(etl: dict, a: dict) -> list[str]:
         "### Per-row costs, measured apart",
         "",
         "Per-row work Prefect adds, each part timed on its own on the file's batches, "
-        "without a flow (median us per row). `transform_batch` is cached on its "
-        "inputs, so every run hashes each batch's inputs and persists each batch's "
-        "result (that is what lets a rerun after a crash reuse finished batches). "
+        "without a flow (median us per row). `transform_batch` is cached on a key "
+        "computed from its inputs, so every run hashes each batch's inputs and persists "
+        "each batch's result (that is what lets a rerun after a crash reuse finished batches). "
         "The last line is what the flow no longer pays: after every task run Prefect "
         "registers each element of a returned list for dependency tracking, in a "
         "table that grows with the data; `extract` and `transform_batch` used to "
@@ -655,12 +655,12 @@ def _context_layers(context: dict) -> list[str]:
         "",
         _table(["#", "instruction", *[f"`{p}` changed" for p in probes]], rows),
         "",
-        "Dependencies (`COPY pyproject.toml`, then the `RUN` that installs them) "
+        "Dependencies (the `COPY` of the dependency files, then the `RUN` that installs them) "
         "come before `COPY README.md` and `COPY etl/`, so a change to "
         "`etl/flows/example_etl.py` rebuilds only the code layers: "
         + ("confirmed." if context["layer_order_ok"] else "NOT the case.")
         + " A change to `README.md` does not reinstall the dependencies either (uv reads "
-        "them from `pyproject.toml` without building the package); files that "
+        "them from the dependency files alone, without building the package); files that "
         "`.dockerignore` keeps out (tests, data) rebuild nothing.",
         "",
     ]

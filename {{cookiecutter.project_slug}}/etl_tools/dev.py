@@ -35,7 +35,7 @@ from etl_tools.stand_in import local_plan, snapshot
 STATE_DIR = ".etl-dev"
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 SERVER_START_SECONDS = 180  # generous: a loaded 2-core machine needs 10-30 s
-SCHEDULE_SECONDS = 60  # Prefect schedules new deployments within ~5 s
+SCHEDULE_SECONDS = 120  # Prefect schedules new deployments within ~5 s; generous for a busy machine
 
 
 class DevError(Exception):

@@ -26,15 +26,67 @@ def prefect_server() -> Iterator[None]:
 
     Flow-run heartbeats are off here: they tell a server that a deployed run is still
     alive, and every flow run waits up to a second for its heartbeat thread to stop.
+
+    The server records task runs in batches, twice a second. By default it writes one
+    event at a time, and on SQLite those writes collide with the next test's new flow
+    run: the server answers 503 and Prefect's client backs off 2 s, for nearly every flow
+    run after the first (measured: 2.3 s per run against 0.25 s batched).
     """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE,
+        temporary_settings,
+    )
     from prefect.testing.utilities import prefect_test_harness
 
+    batched_recorder = {
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE: 1000,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE: 1000,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL: 0.5,
+    }
     with (
+        temporary_settings(updates=batched_recorder),
         prefect_test_harness(server_startup_timeout=120),
         temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         yield
+
+
+def retrying_tasks() -> dict[str, object]:
+    """Every task of `etl.tasks` that retries, by its qualified name."""
+    import importlib
+    import pkgutil
+
+    from prefect.tasks import Task
+
+    import etl.tasks
+
+    found = {}
+    for info in pkgutil.iter_modules(etl.tasks.__path__):
+        module = importlib.import_module(f"etl.tasks.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, Task) and value.retries:
+                found[f"{module.__name__}.{name}"] = value
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_retry_delays() -> Iterator[dict[str, list[float]]]:
+    """Retry delays cut to a hundredth for the tests, and the real ones for checking.
+
+    The flow tests prove that a failed task is retried, with growing delays, and then
+    succeeds or fails whole; that does not need seconds of waiting per retry. The real
+    delays (what workers wait) are yielded, so a test can hold them to the policy.
+    """
+    tasks = retrying_tasks()
+    real = {name: list(task.retry_delay_seconds) for name, task in tasks.items()}
+    for name, task in tasks.items():
+        task.retry_delay_seconds = [delay / 100 for delay in real[name]]
+    yield real
+    for name, task in tasks.items():
+        task.retry_delay_seconds = real[name]
 
 
 def postgres_url() -> str | None:

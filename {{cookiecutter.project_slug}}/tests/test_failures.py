@@ -29,7 +29,7 @@ from prefect.client.schemas.filters import (
 from prefect.settings import PREFECT_API_URL
 
 from etl.flows.example_etl import EtlParams, example_etl
-from etl.tasks.extract import resolve_source
+from etl.tasks.extract import extract, resolve_source
 from etl.warehouse import count_rows
 from tests.faults import allow_orders, order_ids, refuse_order, rejects, stall_a_batch, unstall
 
@@ -69,7 +69,10 @@ def deliver_after_first_failure(source, stop: threading.Event) -> None:
                 return
 
 
-def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database):
+def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database, monkeypatch):
+    # Real-sized delays here: the file arrives once the server shows extract waiting to
+    # retry, which a hundredth of a second would not leave time to see.
+    monkeypatch.setattr(extract, "retry_delay_seconds", [1, 2, 4])
     source = tmp_path / "late" / "orders.csv"
     source.parent.mkdir()
     stop = threading.Event()

@@ -246,3 +246,12 @@ def test_a_batch_pickles_its_rows_as_they_were():
         copy = pickle.loads(pickle.dumps(batch))
         assert copy == batch
         assert [type(row) for row in copy] == [type(row) for row in batch]
+
+
+def test_retries_back_off_from_at_least_a_second(real_retry_delays):
+    """Workers wait the real delays (the tests wait a hundredth): each retrying task backs
+    off, starting at a second or more, so a flaky source or database gets time to recover."""
+    assert real_retry_delays  # extract, load and report tasks retry
+    for name, delays in real_retry_delays.items():
+        assert delays[0] >= 1, name
+        assert delays == sorted(set(delays)), name  # strictly growing

@@ -1,0 +1,109 @@
+"""Run a command again and again while other processes keep every core busy.
+
+    uv run python scripts/stability.py --runs 10 -- uv run pytest -q -m server
+    uv run python scripts/stability.py --runs 3 --label suite -- python3 scripts/run_tests.py
+
+A test whose result depends on the machine's speed fails here sooner or later: each run
+happens while `--load` busy-looping processes (default: one per core) compete for the
+CPU. Prints one line per run (exit status, wall time) and a summary, and appends the
+record to `benchmarks/results/stability.json` for the benchmark page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "stability.json"
+
+
+def spin() -> None:  # pragma: no cover - runs in the load processes
+    """Burn one core until terminated."""
+    while True:
+        pass
+
+
+def start_load(processes: int) -> list[multiprocessing.Process]:
+    load = [multiprocessing.Process(target=spin, daemon=True) for _ in range(processes)]
+    for process in load:
+        process.start()
+    return load
+
+
+def run_once(command: list[str], cwd: Path, timeout: float) -> tuple[int, float, str]:
+    """Exit status, wall seconds and the last output line of one run."""
+    start = time.perf_counter()
+    try:
+        result = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        status, output = result.returncode, result.stdout + result.stderr
+    except subprocess.TimeoutExpired as expired:
+        status, output = -1, f"timed out after {timeout:.0f} s: {expired}"
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return status, time.perf_counter() - start, lines[-1] if lines else ""
+
+
+def record(entry: dict) -> None:
+    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    history.append(entry)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(history, indent=2) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--load", type=int, default=os.cpu_count() or 2, help="busy processes")
+    parser.add_argument("--label", default="", help="name of this series on the benchmark page")
+    parser.add_argument("--cwd", type=Path, default=Path.cwd())
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per run")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command")
+    args = parser.parse_args()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the command to repeat after --")
+    load = start_load(args.load)
+    runs = []
+    try:
+        for number in range(1, args.runs + 1):
+            status, seconds, last = run_once(command, args.cwd, args.timeout)
+            runs.append({"status": status, "seconds": round(seconds, 1), "last_line": last})
+            print(f"run {number}/{args.runs}: exit {status} in {seconds:.1f} s  {last[:100]}")
+            sys.stdout.flush()
+    finally:
+        for process in load:
+            process.terminate()
+    failures = sum(1 for run in runs if run["status"] != 0)
+    seconds = sorted(run["seconds"] for run in runs)
+    print(
+        f"{len(runs)} runs under load {args.load}: {failures} failed; wall "
+        f"min {seconds[0]} s, median {seconds[len(seconds) // 2]} s, max {seconds[-1]} s"
+    )
+    record(
+        {
+            "label": args.label or " ".join(command),
+            "command": " ".join(command),
+            "cwd": str(args.cwd),
+            "load_processes": args.load,
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "runs": runs,
+            "failures": failures,
+        }
+    )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
