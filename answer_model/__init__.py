@@ -29,11 +29,13 @@ from .choices import (
     PREFECT_LINES,
     PREFECT_RELEASES,
     STORAGES,
+    WAREHOUSES,
     Block,
     Notifications,
     Pool,
     PrefectLine,
     Storage,
+    Warehouse,
     prefect_line,
 )
 
@@ -61,6 +63,7 @@ CONSEQUENCES = {
     "work_pool_type": POOLS,
     "notifications": NOTIFICATIONS,
     "ci_provider": CI_FILES,
+    "warehouse": WAREHOUSES,
 }
 # Every question has exactly one rule: its text rule or the choices cookiecutter.json lists.
 RULES: dict[str, rules.Rule] = {
@@ -168,6 +171,7 @@ class Plan:
     pool: Pool
     notify: Notifications
     prefect: PrefectLine
+    warehouse: Warehouse
 
     def text(self, template: str) -> str:
         """A model sentence with `{question}` placeholders filled from the answers."""
@@ -180,6 +184,7 @@ class Plan:
     @property
     def extras(self) -> dict[str, str]:
         wanted = {*ALWAYS_EXTRAS, *self.storage.extras, *self.pool.extras}
+        wanted |= {*self.warehouse.extras}
         return {name: requirement for name, requirement in EXTRAS.items() if name in wanted}
 
     @property
@@ -193,13 +198,24 @@ class Plan:
                 {k: self.text(v) for k, v in block.fields.items()},
                 block.variables(),
             )
-            for block in (*self.storage.blocks, *self.notify.blocks)
+            for block in (*self.storage.blocks, *self.warehouse.blocks, *self.notify.blocks)
         ]
 
     @property
     def storage_env(self) -> str:
         """The `.env.example` lines the code storage adds (comments and variables)."""
         return "\n".join(self.text(line) for line in self.storage.env_example)
+
+    @property
+    def warehouse_env(self) -> str:
+        """The `.env.example` lines the warehouse adds."""
+        return "\n".join(self.text(line) for line in self.warehouse.env_example)
+
+    @property
+    def warehouse_block(self) -> str:
+        """The name of the block holding the warehouse URL ("" when the warehouse is a file)."""
+        blocks = self.warehouse.blocks
+        return f"{self.answers['project_slug']}-{blocks[0].suffix}" if blocks else ""
 
     @property
     def notifications_env(self) -> str:
@@ -218,9 +234,10 @@ class Plan:
     @property
     def removed_paths(self) -> list[str]:
         """Files that only other choices need: the post-generation hook deletes them."""
-        kept = {*CI_FILES[self.answers["ci_provider"]], *self.notify.files}
+        kept = {*CI_FILES[self.answers["ci_provider"]], *self.notify.files, *self.warehouse.files}
         every = [*(p for files in CI_FILES.values() for p in files)]
         every += [p for choice in NOTIFICATIONS.values() for p in choice.files]
+        every += [p for choice in WAREHOUSES.values() for p in choice.files]
         return sorted(set(every) - kept)
 
 
@@ -232,6 +249,8 @@ def plan(answers: dict) -> Plan:
         pool=POOLS[answers["work_pool_type"]],
         notify=NOTIFICATIONS[answers["notifications"]],
         prefect=prefect_line(answers["prefect_version"]),
+        # answers recorded before the question existed (cruft update) mean the old default
+        warehouse=WAREHOUSES[answers.get("warehouse", "sqlite")],
     )
 
 
@@ -246,6 +265,7 @@ __all__ = [
     "QUESTIONS",
     "RULES",
     "STORAGES",
+    "WAREHOUSES",
     "Block",
     "Notifications",
     "Plan",
@@ -253,6 +273,7 @@ __all__ = [
     "PrefectLine",
     "SavedBlock",
     "Storage",
+    "Warehouse",
     "combination_problems",
     "plan",
     "refusals",

@@ -1,7 +1,7 @@
 """What each choice brings into the rendered project, written once.
 
-A code storage, a work pool type, a notification channel, a CI provider and a Prefect
-line each have one entry here: the extras it installs, the blocks it needs (type, name,
+A code storage, a work pool type, a notification channel, a warehouse, a CI provider and
+a Prefect line each have one entry here: the extras it installs, the blocks it needs (type, name,
 class, fields) and the `.env.example` lines that feed them, the files only it keeps,
 the README sentences that explain it, and what it cannot be combined with. The rendered
 files loop over these entries (`plan` in every template, see `answer_model.plan`);
@@ -21,6 +21,7 @@ EXTRAS = {
     "gitlab": "prefect-gitlab==0.3.5",
     "docker": "prefect-docker==0.7.4",
     "kubernetes": "prefect-kubernetes==0.8.0",
+    "postgres": "psycopg[binary]==3.3.9",
 }
 ALWAYS_EXTRAS = ("dask",)  # scaling out is documented for every project
 
@@ -244,6 +245,76 @@ NOTIFICATIONS = {
         files=("tests/test_notifications.py",),
     ),
     "none": Notifications(),
+}
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where the example flow loads its rows, and what that database needs.
+
+    The code is one path for every choice (SQLAlchemy in `etl/warehouse.py`); a choice
+    brings its driver (an extra), the block that holds its URL for deployed runs, the
+    `.env.example` lines that feed that block, and the files only it keeps.
+    """
+
+    extras: tuple[str, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    env_example: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # kept only with this choice
+    server: bool = False  # a database server: docker-compose.yml's PostgreSQL serves it
+    readme: str = ""  # README: where deployed runs load, and how to point them elsewhere
+    compose_note: str = ""  # README: what the self-hosted stack does for this warehouse
+
+
+WAREHOUSE_INIT = "postgres-init"  # the folder docker-compose.yml mounts into PostgreSQL
+WAREHOUSES = {
+    "sqlite": Warehouse(
+        readme="The warehouse is a SQLite file: `ETL_DATABASE_PATH` (default `data/warehouse.db`), "
+        "or the\nflow's `database` parameter; `ETL_WAREHOUSE_URL` (a SQLAlchemy URL) overrides "
+        "both. For\nPostgreSQL, generate the project with `warehouse=postgres`: it adds the "
+        "driver, the block\nthat holds the URL and a warehouse database in "
+        "`docker-compose.yml`."
+    ),
+    "postgres": Warehouse(
+        extras=("postgres",),
+        blocks=(
+            # A Secret block, not prefect-sqlalchemy's connector: no extra package, and the
+            # whole URL (password included) stays masked in the UI, the API and logs.
+            Block(
+                "secret",
+                "warehouse-url",
+                "prefect.blocks.system:Secret",
+                {"value": "$WAREHOUSE_URL"},
+            ),
+        ),
+        env_example=(
+            "# The PostgreSQL warehouse of deployed runs, as a SQLAlchemy URL (psycopg 3 driver),",
+            "# saved as the Secret block {project_slug}-warehouse-url. docker-compose.yml's",
+            "# PostgreSQL creates this role and database on its first start; `postgres` is its",
+            "# host inside the stack. Use letters and digits in the password (it goes in a URL).",
+            "WAREHOUSE_DB_USER=warehouse",
+            "WAREHOUSE_DB_PASSWORD=change-me-warehouse-password",
+            "WAREHOUSE_DB_NAME=warehouse",
+            "WAREHOUSE_URL=postgresql+psycopg://${{WAREHOUSE_DB_USER}}:${{WAREHOUSE_DB_PASSWORD}}"
+            "@postgres:5432/${{WAREHOUSE_DB_NAME}}",
+            "# Local runs and tests: a warehouse URL here wins over the block (and over",
+            "# ETL_DATABASE_PATH); the tests' PostgreSQL cases run only when it is set.",
+            "# ETL_WAREHOUSE_URL=postgresql+psycopg://user:password@127.0.0.1:5432/warehouse",
+        ),
+        files=(WAREHOUSE_INIT,),
+        server=True,
+        readme="The warehouse is PostgreSQL (driver psycopg 3, the `postgres` extra). Deployed "
+        "runs read its\nSQLAlchemy URL from the Secret block `{project_slug}-warehouse-url`, which "
+        "`python -m etl_tools.blocks`\nsaves from `WAREHOUSE_URL` in `.env`; the URL never "
+        "appears in `prefect.yaml` or in logs.\nLocal runs and tests use `ETL_WAREHOUSE_URL` "
+        "when it is set (it wins over the block), and\nthe flow's `database` parameter still "
+        "takes a SQLite file for a quick run without a server (`etl-dev` uses one unless\n"
+        "`ETL_WAREHOUSE_URL` is exported).",
+        compose_note="The stack's PostgreSQL also holds the warehouse: on its first start "
+        "`postgres-init/` creates\nthe role `WAREHOUSE_DB_USER` and the database "
+        "`WAREHOUSE_DB_NAME` (not Prefect's), and the block\nscript saves `WAREHOUSE_URL` "
+        "(host `postgres`) as the Secret block the flow runs read.",
+    ),
 }
 
 # CI provider -> the files only it keeps.

@@ -44,9 +44,12 @@ def test_the_model_covers_exactly_the_offered_choices():
     assert list(answer_model.POOLS) == DEFAULTS["work_pool_type"]
     assert list(answer_model.NOTIFICATIONS) == DEFAULTS["notifications"]
     assert list(answer_model.CI_FILES) == DEFAULTS["ci_provider"]
+    assert list(answer_model.WAREHOUSES) == DEFAULTS["warehouse"]
     assert DEFAULTS["prefect_version"] == answer_model.PREFECT_RELEASES[0]
     fragments = {p.stem for p in (TEMPLATE / "templates" / "prefect_yaml").glob("*.yaml")}
     assert fragments == set(answer_model.STORAGES)  # one prefect.yaml fragment per storage
+    for warehouse in answer_model.WAREHOUSES.values():
+        assert set(warehouse.extras) <= set(answer_model.EXTRAS)
     for storage in answer_model.STORAGES.values():
         assert set(storage.pools) <= set(answer_model.POOLS)
         assert set(storage.extras) <= set(answer_model.EXTRAS)
@@ -69,6 +72,7 @@ def test_files_kept_are_the_files_the_model_keeps(row):
     plan, project = row
     every = {*(p for paths in answer_model.CI_FILES.values() for p in paths)}
     every |= {p for choice in answer_model.NOTIFICATIONS.values() for p in choice.files}
+    every |= {p for choice in answer_model.WAREHOUSES.values() for p in choice.files}
     for path in every:
         assert (project / path).exists() == (path not in plan.removed_paths), path
     assert plan.removed_paths  # some other choice's files always go
@@ -124,3 +128,20 @@ def test_pool_and_image_follow_the_model(row):
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert plan.text(plan.storage.first_run) in readme
     assert plan.text(plan.storage.dev_stand_in) in readme
+
+
+def test_warehouse_follows_the_model(row):
+    """The warehouse's block is the one the flow reads, its variables are in .env.example,
+    its extra installs the driver, and docker-compose.yml serves it when it is a server."""
+    plan, project = row
+    settings = (project / "etl" / "utils" / "settings.py").read_text(encoding="utf-8")
+    assert (f'default="{plan.warehouse_block}"' in settings) == bool(plan.warehouse.blocks)
+    assert "warehouse_url: SecretStr | None" in settings  # ETL_WAREHOUSE_URL: every project
+    env = (project / ".env.example").read_text(encoding="utf-8")
+    for line in plan.warehouse.env_example:
+        assert plan.text(line) in env, line
+    compose = (project / "docker-compose.yml").read_text(encoding="utf-8")
+    assert ("/docker-entrypoint-initdb.d" in compose) == plan.warehouse.server
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert plan.text(plan.warehouse.readme) in readme
+    assert plan.warehouse.compose_note in readme

@@ -62,7 +62,19 @@ def test_compose_stack_is_complete_pinned_and_secret_free(answers, tmp_path):
             source = volume.split(":")[0]
             if not source.startswith(("/", ".", "$", "~")):
                 assert source in compose["volumes"], (name, volume)
-    assert services["postgres"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
+    # A PostgreSQL warehouse is a database and role of its own, made by the init script.
+    init = "./postgres-init:/docker-entrypoint-initdb.d:ro"
+    server_warehouse = answers.get("warehouse") == "postgres"
+    assert services["postgres"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"] + (
+        [init] if server_warehouse else []
+    )
+    assert (project / "postgres-init" / "10-warehouse.sh").exists() == server_warehouse
+    warehouse_env = {k for k in services["postgres"]["environment"] if k.startswith("WAREHOUSE")}
+    assert warehouse_env == (
+        {"WAREHOUSE_DB_USER", "WAREHOUSE_DB_PASSWORD", "WAREHOUSE_DB_NAME"}
+        if server_warehouse
+        else set()
+    )
 
     # The worker serves this project's pool, within limits, polling as documented.
     worker = services["worker"]

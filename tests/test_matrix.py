@@ -1,4 +1,5 @@
-"""Option matrix: every code_storage × work_pool_type, the other choices pairwise.
+"""Option matrix: every code_storage × work_pool_type, the other choices (python, CI,
+notifications, warehouse, Prefect line) pairwise.
 
 Each supported combination is rendered, linted with ruff, checked by the rendered
 project's own checks at every depth (core, Prefect's models and worker schemas, hadolint
@@ -21,7 +22,9 @@ from tests.conftest import BIN, TEMPLATE, render, render_cli, run_rendered
 
 CHOICES = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 STORAGES, POOLS = CHOICES["code_storage"], CHOICES["work_pool_type"]
-OTHERS = {name: CHOICES[name] for name in ("python_version", "ci_provider", "notifications")}
+OTHERS = {
+    name: CHOICES[name] for name in ("python_version", "ci_provider", "notifications", "warehouse")
+}
 # prefect_version is free text the model checks: the newest release of each supported line.
 OTHERS["prefect_version"] = [line.releases[0] for line in answer_model.PREFECT_LINES.values()]
 assert CHOICES["prefect_version"] == OTHERS["prefect_version"][0], "the default leads"

@@ -8,11 +8,15 @@ README says (`uv run pytest`, in test_readme_commands.py).
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.conftest import render, run_rendered
+from tests.prefect_server import fresh_postgres_database
+from tests.test_end_to_end import POSTGRES_URL, in_ci
 
 # The default answers' whole suite runs in test_readme_commands.py, in a fresh
 # environment. These variants change what the answer-dependent tests exercise (the
@@ -40,3 +44,42 @@ def test_answer_dependent_tests_pass(name, tmp_path):
     result = run_rendered(project, *command)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+# Every test of the rendered suite that takes the `database` fixture, run on PostgreSQL.
+WAREHOUSE_TESTS = [
+    "tests/test_tasks.py",
+    "tests/test_flow.py",
+    "tests/test_failures.py",
+    "tests/test_report.py",
+    "tests/test_secrets.py",
+    "tests/test_dask.py",
+]
+
+
+@pytest.mark.slow
+def test_postgres_warehouse_passes_every_guarantee_on_postgres(tmp_path):
+    """warehouse=postgres, its suite pointed at a fresh PostgreSQL database: the idempotent
+    rerun, the refused batch, the crash and rerun, rejects and the report, for real.
+
+    Skipped on a laptop without TEMPLATE_TEST_POSTGRES_URL; in CI (`CI` set) it fails
+    instead, so the PostgreSQL cases can never be silently left out.
+    """
+    url = os.environ.get(POSTGRES_URL)
+    if not url:
+        reason = f"{POSTGRES_URL} is not set (.ci/run installs PostgreSQL and sets it)"
+        if in_ci():
+            pytest.fail(f"CI is set, so the PostgreSQL warehouse may not be skipped: {reason}")
+        pytest.skip(reason)
+    project = render(tmp_path, warehouse="postgres")
+    with fresh_postgres_database(url) as database:
+        warehouse_url = (
+            make_url(url)
+            .set(drivername="postgresql+psycopg", database=database.name)
+            .render_as_string(hide_password=False)
+        )
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"]
+        result = run_rendered(project, *command, *WAREHOUSE_TESTS, ETL_WAREHOUSE_URL=warehouse_url)
+    output = result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, output
+    assert " failed" not in result.stdout and " skipped" not in result.stdout, output

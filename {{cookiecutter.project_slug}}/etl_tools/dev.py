@@ -228,6 +228,12 @@ def start_workers(session: Session, pools: set[str], warehouse: Path) -> None:
     workdir.mkdir(exist_ok=True)  # empty: the code can only come from the pull steps
     env = dict(session.env)
     env.update(ETL_DATABASE_PATH=str(warehouse), PREFECT_WORKER_QUERY_SECONDS="2")
+    # A PostgreSQL project's deployed runs read the warehouse block, which a fresh local
+    # server lacks: without an exported ETL_WAREHOUSE_URL they load into this SQLite file.
+    from etl.utils.settings import Settings
+
+    if "warehouse_block" in Settings.model_fields:
+        env.setdefault("ETL_WAREHOUSE_URL", f"sqlite:///{warehouse}")
     for pool in sorted(pools):
         command = [*PREFECT, "worker", "start", "--pool", pool, "--type", "process"]
         session.start(f"worker-{pool}", command, workdir, env)

@@ -7,12 +7,17 @@ one costs seconds: request the `prefect_server` fixture (or mark the test `serve
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_SKIPPED = (
+    "ETL_WAREHOUSE_URL does not point at a PostgreSQL server: set it to "
+    "postgresql+psycopg://user:password@host:5432/db to run the PostgreSQL cases"
+)
 
 
 @pytest.fixture(scope="session")
@@ -84,10 +89,36 @@ def real_retry_delays() -> Iterator[dict[str, list[float]]]:
         task.retry_delay_seconds = real[name]
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    """A fresh SQLite warehouse path for one test."""
-    return str(tmp_path / "warehouse.db")
+def postgres_url() -> str | None:
+    """ETL_WAREHOUSE_URL (environment or `.env`) when it names a PostgreSQL server."""
+    from etl.utils.settings import get_settings
+
+    url = get_settings().warehouse_url
+    text = url.get_secret_value().strip() if url else ""
+    return text if text.startswith("postgresql") else None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty warehouse for one test: a SQLite file, then a PostgreSQL schema.
+
+    Every test that takes it runs on both databases. The PostgreSQL case gets a schema of
+    its own on the server ETL_WAREHOUSE_URL names (its URL selects it through
+    `search_path`), dropped afterwards; it is skipped, with the reason, when that
+    variable does not point at PostgreSQL.
+    """
+    if request.param == "sqlite":
+        yield str(tmp_path / "warehouse.db")
+        return
+    base = postgres_url()
+    if base is None:
+        pytest.skip(POSTGRES_SKIPPED)
+    if importlib.util.find_spec("psycopg") is None:
+        pytest.skip("psycopg is not installed: install the project's `postgres` extra")
+    from tests.faults import fresh_schema
+
+    with fresh_schema(base) as url:
+        yield url
 
 
 @pytest.fixture

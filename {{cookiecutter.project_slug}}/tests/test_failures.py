@@ -1,7 +1,8 @@
 """Pipelines fail safely, shown on a real (temporary) Prefect server.
 
 The failures are real, not mocked: a source file that arrives late, and a database that
-refuses a write (a SQLite trigger, as a full disk or a lock would).
+refuses a write (a trigger, as a full disk or a lock would). Every test that takes the
+`database` fixture runs on SQLite and, when ETL_WAREHOUSE_URL names one, on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -30,7 +30,8 @@ from prefect.settings import PREFECT_API_URL
 
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.tasks.extract import extract, resolve_source
-from etl.warehouse import count_rows, create_schema
+from etl.warehouse import count_rows
+from tests.faults import allow_orders, order_ids, refuse_order, rejects, stall_a_batch, unstall
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -90,32 +91,20 @@ def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database, m
     assert count_rows(database, "rejects") == 5
 
 
-def refuse_order(database: str, order_id: int) -> None:
-    """Make the database refuse one row, as a full disk or a held lock would."""
-    create_schema(database)
-    with sqlite3.connect(database) as connection:
-        connection.execute(
-            f"CREATE TRIGGER refuse BEFORE INSERT ON orders WHEN NEW.order_id = {order_id} "
-            "BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END"
-        )
-
-
 def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(database):
     batch_size = 25
     refuse_order(database, 1120)  # in the fifth batch of valid rows
     first = example_etl(EtlParams(database=database, batch_size=batch_size), return_state=True)
 
     assert first.is_failed()
-    with sqlite3.connect(database) as connection:
-        loaded = {row[0] for row in connection.execute("SELECT order_id FROM orders")}
+    loaded = set(order_ids(database))
     # Every other batch committed; the refused batch was rolled back whole.
     assert len(loaded) == 196 - batch_size
     assert 1120 not in loaded
     # The clean-up task ran although a load failed (wait_for + allow_failure).
     [cleanup] = task_runs(first.state_details.flow_run_id, "optimize_warehouse", 1)
     assert cleanup.state.is_completed()
-    with sqlite3.connect(database) as connection:
-        connection.execute("DROP TRIGGER refuse")  # the disk has space again
+    allow_orders(database)  # the disk has space again
 
     second = example_etl(EtlParams(database=database, batch_size=batch_size), return_state=True)
 
@@ -124,8 +113,7 @@ def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(datab
     # The pure transform step was not recomputed: its persisted results were reused.
     transforms = task_runs(second.state_details.flow_run_id, "transform_batch", 8)
     assert {run.state.name for run in transforms} == {"Cached"}
-    with sqlite3.connect(database) as connection:
-        ids = [row[0] for row in connection.execute("SELECT order_id FROM orders")]
+    ids = order_ids(database)
     assert len(ids) == len(set(ids)) == 196
 
 
@@ -133,8 +121,7 @@ def test_malformed_rows_are_rejected_with_reasons_and_counts_add_up(database):
     summary = example_etl(EtlParams(database=database))
 
     assert summary["read"] == summary["loaded"] + summary["rejected"]
-    with sqlite3.connect(database) as connection:
-        reasons = dict(connection.execute("SELECT line, reason FROM rejects"))
+    reasons = rejects(database)
     assert len(reasons) == summary["rejected"] == 5
     assert any(r.startswith("quantity") for r in reasons.values())  # wrong type
     assert any(r.startswith("country") for r in reasons.values())  # missing field
@@ -148,32 +135,9 @@ example_etl(EtlParams(database=sys.argv[1], batch_size=10))
 """
 
 
-def stall_after_first_batch(database: str) -> None:
-    """Once one batch is committed, the next batch's first insert never finishes.
-
-    The trigger's query (a cross join of a thousand-row table with itself four times)
-    keeps that batch's transaction open, holding SQLite's write lock, so the other loads
-    wait on the lock: the process is killed with exactly one batch committed.
-    """
-    create_schema(database)
-    with sqlite3.connect(database) as connection:
-        connection.execute("CREATE TABLE spin (n INTEGER)")
-        connection.executemany("INSERT INTO spin VALUES (?)", [(n,) for n in range(1000)])
-        connection.execute(
-            "CREATE TRIGGER stall BEFORE INSERT ON orders "
-            "WHEN (SELECT COUNT(*) FROM orders) >= 10 "
-            "BEGIN SELECT COUNT(*) FROM spin a, spin b, spin c, spin d; END"
-        )
-
-
-def committed_orders(database: str) -> int:
-    with sqlite3.connect(database, timeout=5) as connection:
-        return connection.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
-
-
 def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
     """Kill the flow's process while a batch is being written, then run it again."""
-    stall_after_first_batch(database)
+    committed = stall_a_batch(database, 1120)
     project = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(project)}
     process = subprocess.Popen(
@@ -181,28 +145,25 @@ def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
     )
     try:
         deadline = time.monotonic() + 120
-        while committed_orders(database) == 0:  # wait for the first committed batch
+        while count_rows(database, "orders") < committed:  # wait for the other batches
             assert process.poll() is None, "the flow ended before loading anything"
             assert time.monotonic() < deadline, "no batch was committed in time"
             time.sleep(0.05)
-        time.sleep(0.5)  # the next batch is now stalled mid-insert, holding the write lock
+        time.sleep(0.5)  # the stalled batch is now mid-insert (on SQLite, holding the lock)
         assert process.poll() is None, "the flow ended instead of stalling mid-load"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-    # Exactly one whole batch survived; the one being written was rolled back.
-    assert committed_orders(database) == 10
-    with sqlite3.connect(database) as connection:
-        connection.execute("DROP TRIGGER stall")
-        connection.execute("DROP TABLE spin")
+    unstall(database)
+    # Whole batches only survived; the one being written was rolled back.
+    assert count_rows(database, "orders") == committed
 
     rerun = example_etl(EtlParams(database=database, batch_size=10), return_state=True)
 
     assert rerun.is_completed()
-    with sqlite3.connect(database) as connection:
-        ids = [row[0] for row in connection.execute("SELECT order_id FROM orders")]
+    ids = order_ids(database)
     assert len(ids) == len(set(ids)) == 196
     transforms = task_runs(rerun.state_details.flow_run_id, "transform_batch", 20)
     assert {run.state.name for run in transforms} == {"Cached"}  # no transform was redone

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from etl.flows.example_etl import EtlParams, example_etl
+from etl.tasks.extract import resolve_source
 from etl.warehouse import count_rows
+from tests.faults import order
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -25,6 +29,28 @@ def test_rerun_gives_the_same_table(database):
     again = example_etl(EtlParams(database=database, batch_size=50))
     assert again["orders_in_table"] == 196
     assert again["rejects_in_table"] == 5
+
+
+def test_a_rerun_with_a_corrected_source_row_updates_that_row(database, tmp_path):
+    """The upsert must update on conflict: skipping conflicting rows would keep the old values."""
+    source = tmp_path / "orders.csv"
+    lines = Path(resolve_source("sample")).read_text(encoding="utf-8").splitlines(keepends=True)
+    header, first = lines[0].rstrip("\n").split(","), lines[1].rstrip("\n").split(",")
+    source.write_text("".join(lines), encoding="utf-8")
+    example_etl(EtlParams(source=str(source), database=database))
+    row = dict(zip(header, first, strict=True))
+    before = order(database, int(row["order_id"]))
+
+    corrected = {**row, "quantity": str(int(row["quantity"]) + 1), "customer": "Corrected Ltd"}
+    lines[1] = ",".join(corrected[name] for name in header) + "\n"
+    source.write_text("".join(lines), encoding="utf-8")
+    again = example_etl(EtlParams(source=str(source), database=database))
+
+    after = order(database, int(row["order_id"]))
+    assert again["orders_in_table"] == 196
+    assert after["customer"] == "Corrected Ltd" != before["customer"]
+    assert after["quantity"] == before["quantity"] + 1
+    assert after["total_cents"] == after["quantity"] * after["unit_price_cents"]
 
 
 def test_invalid_parameters_are_refused_before_running():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sqlite3
 
 import pytest
 from dateutil.rrule import rrulestr
 
+from etl import warehouse
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.flows.orders_report import orders_report
 from etl.tasks.report import combine
@@ -42,11 +42,13 @@ def loaded(database):
 @pytest.mark.usefixtures("prefect_server")
 def test_map_reduce_matches_the_table(loaded):
     report = orders_report(upstream_flow_run="prefect.flow-run.abc", database=loaded)
-    with sqlite3.connect(loaded) as connection:
-        count, cents = connection.execute(
+    with warehouse.engine(loaded).connect() as connection:
+        count, cents = connection.exec_driver_sql(
             "SELECT COUNT(*), SUM(total_cents) FROM orders"
-        ).fetchone()
-        months = connection.execute("SELECT COUNT(DISTINCT order_month) FROM orders").fetchone()[0]
+        ).one()
+        months = connection.exec_driver_sql(
+            "SELECT COUNT(DISTINCT order_month) FROM orders"
+        ).scalar()
     assert (report["orders"], report["revenue_cents"]) == (count, cents) == (196, cents)
     assert len(report["months"]) == months
     assert report["upstream_flow_run"] == "abc"

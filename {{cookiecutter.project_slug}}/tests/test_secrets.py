@@ -118,17 +118,38 @@ def test_docker_rules(tmp_path, lines, path, sent):
 
 @pytest.mark.usefixtures("prefect_server")
 def test_flow_logs_hold_no_secret(monkeypatch, tmp_path, failing_params, run_logs):
+    """Not a token, a webhook, nor a warehouse URL's password, even when a run fails on it."""
     from etl.flows.example_etl import EtlParams, example_etl
+    from tests.conftest import postgres_url
+    from tests.faults import fresh_schema
 
-    secrets = {"GIT_ACCESS_TOKEN": "ghp_flowleak1", "SLACK_WEBHOOK_URL": "https://x/flowleak2"}
+    server = postgres_url()  # before the environment below replaces ETL_WAREHOUSE_URL
+    secrets = {
+        "GIT_ACCESS_TOKEN": "ghp_flowleak1",
+        "SLACK_WEBHOOK_URL": "https://x/flowleak2",
+        # Nothing listens on port 9: the run fails connecting, and its errors are logged.
+        "ETL_WAREHOUSE_URL": "postgresql+psycopg://etl:flowleak3@127.0.0.1:9/warehouse",
+    }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
     monkeypatch.chdir(tmp_path)  # the flow reads settings from ./.env too
+    leaks = [*secrets.values(), "flowleak3"]
 
     good = example_etl(EtlParams(database=str(tmp_path / "w.db")), return_state=True)
     bad = example_etl(failing_params, return_state=True)
+    unreachable = example_etl(EtlParams(), return_state=True)  # the URL from settings
+    runs = [good, bad, unreachable]
+    assert unreachable.is_failed()
+    if server:  # a real server: a completed run on a URL with a password
+        with fresh_schema(server) as url:
+            monkeypatch.setenv("ETL_WAREHOUSE_URL", url)
+            served = example_etl(EtlParams(), return_state=True)
+        assert served.is_completed()
+        runs.append(served)
+        credentials = url.split("://", 1)[1].split("@", 1)[0]  # user:password
+        leaks += [url, f"{credentials}@"]
 
-    messages = run_logs(good.state_details.flow_run_id) + run_logs(bad.state_details.flow_run_id)
+    messages = [m for run in runs for m in run_logs(run.state_details.flow_run_id)]
     assert len(messages) > 5
-    assert [m for m in messages if any(v in m for v in secrets.values())] == []
+    assert [m for m in messages if any(v in m for v in leaks)] == []

@@ -6,10 +6,10 @@ import csv
 import datetime as dt
 import json
 import pickle
-import sqlite3
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from etl.records import Order, Reject, SourceRow
 from etl.tasks.extract import extract, read_rows
@@ -17,6 +17,7 @@ from etl.tasks.transform import batch_key, to_record, transform_batch
 from etl.tasks.validate import check_rows, split_duplicates
 from etl.utils.batch import Batch, batched
 from etl.warehouse import OrderRow, count_rows, create_schema, upsert_orders, upsert_rejects
+from tests import faults
 
 FIELDS = {
     "order_id": "7",
@@ -91,6 +92,36 @@ def test_check_rows_rejects_with_a_reason(field, value, reason):
     assert json.loads(rejected.raw)[field] == value  # the row as it was read
 
 
+# Each bound of `OrderFields`: the last value it accepts and the first it refuses. Removing
+# (or loosening) any one bound makes its case fail.
+BOUNDS = [
+    ("order_id", "1", "0"),
+    ("customer", "A", "  "),
+    ("customer", "x" * 200, "x" * 201),
+    ("country", "de", "d"),
+    ("country", "de", "deu"),
+    ("country", "de", "d1"),
+    ("quantity", "1", "0"),
+    ("quantity", "100000", "100001"),
+    ("unit_price", "0.01", "0.00"),
+    ("unit_price", "9999999999.99", "99999999999.99"),  # at most 12 digits
+    ("unit_price", "19.99", "19.999"),  # at most 2 decimal places
+    ("ordered_at", "2026-02-28", "2026-02-29"),  # a real date (2026 is no leap year)
+]
+
+
+@pytest.mark.parametrize(("field", "accepted", "refused"), BOUNDS)
+def test_each_validation_bound_holds(field, accepted, refused):
+    assert check_rows([with_fields(**{field: accepted})]).rejects == []
+    [rejected] = check_rows([with_fields(**{field: refused})]).rejects
+    assert rejected.reason.startswith(field), rejected.reason
+
+
+def test_an_unexpected_column_is_rejected():
+    [rejected] = check_rows([SourceRow(2, {**FIELDS, "discount": "5"})]).rejects
+    assert rejected.reason.startswith("discount")
+
+
 def test_missing_field_is_rejected():
     row = SourceRow(2, {k: v for k, v in FIELDS.items() if k != "customer"})
     [rejected] = check_rows([row]).rejects
@@ -153,9 +184,34 @@ def test_a_failing_batch_leaves_nothing_behind(database):
     create_schema(database)
     records = _records(3)
     records[2] = records[2]._replace(customer=None)  # violates NOT NULL mid-batch
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         upsert_orders(database, records)
     assert count_rows(database, "orders") == 0
+
+
+def test_a_corrected_row_updates_the_table(database):
+    """An upsert that did nothing on conflict would keep the old values: this fails then."""
+    create_schema(database)
+    first = _records(3)
+    upsert_orders(database, first)
+    corrected = first[1]._replace(
+        customer="Acme GmbH",
+        quantity=4,
+        total_cents=7996,
+        ordered_at="2026-04-01",
+        order_month="2026-04",
+    )
+    upsert_orders(database, [corrected])
+    assert count_rows(database, "orders") == 3
+    assert faults.order(database, corrected.order_id) == corrected._asdict()
+    assert faults.order(database, first[0].order_id) == first[0]._asdict()  # the others untouched
+
+
+def test_a_rejects_new_reason_replaces_the_old(database):
+    create_schema(database)
+    upsert_rejects(database, "sample", [Reject(3, "quantity: old reason", "{}")])
+    upsert_rejects(database, "sample", [Reject(3, "quantity: new reason", '{"q": 1}')])
+    assert faults.rejects(database) == {3: "quantity: new reason"}
 
 
 def test_rejects_are_recorded_once(database):
@@ -179,7 +235,7 @@ def test_only_the_warehouse_module_talks_to_the_database(project_root):
         if any(word in path.read_text() for word in ("sqlite3", "SELECT ", "INSERT ", "PRAGMA "))
     ]
     assert speaking == []
-    assert "import sqlite3" in (project_root / "etl" / "warehouse.py").read_text()
+    assert "from sqlalchemy import" in (project_root / "etl" / "warehouse.py").read_text()
 
 
 def test_a_batch_pickles_its_rows_as_they_were():

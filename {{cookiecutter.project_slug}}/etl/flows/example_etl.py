@@ -26,7 +26,7 @@ from etl.tasks.load import (
 from etl.tasks.transform import transform_batch
 from etl.tasks.validate import split_duplicates, validate_batch
 from etl.utils.batch import batched, opaque_data
-from etl.utils.settings import get_settings, warehouse_path
+from etl.utils.settings import get_settings, warehouse_target
 
 
 class EtlParams(BaseModel):
@@ -39,7 +39,8 @@ class EtlParams(BaseModel):
         default=None, ge=1, le=1_000_000, description="Rows per task; default from settings"
     )
     database: str | None = Field(
-        default=None, description="SQLite file to load into; default from settings"
+        default=None,
+        description="SQLite file (or SQLAlchemy URL) to load into; default from settings",
     )
 
 
@@ -67,9 +68,10 @@ def run_name() -> str:
     on_crashed=[notify_failure],
 )
 def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
-    """Load orders from a CSV source into the SQLite warehouse; bad rows go to `rejects`."""
+    """Load orders from a CSV source into the warehouse; bad rows go to `rejects`."""
     settings = get_settings()
-    database = prepare_warehouse(str(warehouse_path(params.database)))
+    database = warehouse_target(params.database)  # may hold a password: never printed
+    shown = prepare_warehouse(database)
     batch_size = params.batch_size or settings.batch_size
 
     rows = extract(params.source)
@@ -90,10 +92,10 @@ def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
         "read": len(rows),
         "loaded": loaded,
         "rejected": len(rejects),
-        "database": database,
+        "database": shown,
     }
     summary.update(reconcile(database, len(rows), loaded, len(rejects)))
-    print(f"loaded {loaded} rows, rejected {len(rejects)}; warehouse: {database}")
+    print(f"loaded {loaded} rows, rejected {len(rejects)}; warehouse: {shown}")
     return summary
 
 
@@ -102,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", default=SAMPLE_SOURCE, help="'sample' or a CSV path")
     parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--database", default=None, help="SQLite file to load into")
+    parser.add_argument("--database", default=None, help="SQLite file (or URL) to load into")
     args = parser.parse_args()
     params = EtlParams(source=args.source, batch_size=args.batch_size, database=args.database)
     summary = example_etl(params)

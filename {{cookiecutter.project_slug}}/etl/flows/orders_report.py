@@ -16,7 +16,7 @@ from prefect import flow, unmapped
 
 from etl.hooks.notify import notify_failure
 from etl.tasks.report import combine_totals, list_months, month_totals, write_report_csv
-from etl.utils.settings import warehouse_path
+from etl.utils.settings import warehouse_path, warehouse_target
 
 FLOW_RUN_PREFIX = "prefect.flow-run."
 
@@ -39,13 +39,14 @@ def orders_report(
     output: Literal["log", "csv"] = "log",
 ) -> dict:
     """Summarise the orders table; `upstream_flow_run` names the ETL run that triggered it."""
-    database = str(warehouse_path(database))
+    database = warehouse_target(database)  # may hold a password: never printed
     months = list_months(database)
     totals = month_totals.map(unmapped(database), months)  # map: one task per month
     report = combine_totals(totals)  # reduce
     report["upstream_flow_run"] = upstream_flow_run.removeprefix(FLOW_RUN_PREFIX)
     if output == "csv":  # a branch chosen by a parameter
-        path = Path(database).parent / "reports" / "orders-by-month.csv"
+        beside = warehouse_path() if "://" in database else Path(database)  # a server: data/
+        path = beside.parent / "reports" / "orders-by-month.csv"
         report["file"] = write_report_csv(report, str(path))
         print(f"report written to {report['file']}")
     else:

@@ -6,8 +6,6 @@ upsert, so a retry (or a rerun) of any task here is safe.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import task
 from prefect.tasks import exponential_backoff
 
@@ -30,9 +28,9 @@ def load_rejects(database: str, source: str, rejects: list[Reject]) -> int:
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
 def prepare_warehouse(database: str) -> str:
-    """Create the warehouse tables if needed; returns the database's absolute path."""
+    """Create the warehouse tables if needed; returns where it is, safe to show (no password)."""
     warehouse.create_schema(database)
-    return str(Path(database).resolve())
+    return warehouse.describe(database)
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))

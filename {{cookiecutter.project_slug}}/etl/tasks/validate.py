@@ -25,7 +25,7 @@ class OrderFields(BaseModel):
 
     order_id: int = Field(gt=0)
     customer: str = Field(min_length=1, max_length=200)
-    country: str = Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
+    country: str = Field(pattern=r"^[A-Za-z]{2}$")  # two letters: the pattern holds the length
     quantity: int = Field(gt=0, le=100_000)
     unit_price: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
     ordered_at: dt.date

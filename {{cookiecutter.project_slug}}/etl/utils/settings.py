@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +23,18 @@ class Settings(BaseSettings):
         default=Path("data/warehouse.db"),
         description="SQLite file the example flow loads into (see warehouse_path for relative).",
     )
+    warehouse_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the warehouse (postgresql+psycopg://...): wins over "
+        "database_path and the warehouse block. Masked wherever settings are shown.",
+    )
     batch_size: int = Field(default=50_000, ge=1, description="Rows per mapped task.")
+{%- if plan.warehouse_block %}
+    warehouse_block: str = Field(
+        default="{{ plan.warehouse_block }}",
+        description="Secret block holding the warehouse URL of deployed runs.",
+    )
+{%- endif %}
 {%- if cookiecutter.notifications == "slack" %}
     slack_block: str = Field(
         default="{{ cookiecutter.project_slug }}-slack",
@@ -62,3 +73,37 @@ def warehouse_path(database: str | None = None) -> Path:
     context = FlowRunContext.get()
     started_by_worker = bool(context and context.flow_run and context.flow_run.work_pool_name)
     return (data_home() / path if started_by_worker else path).resolve()
+
+
+def warehouse_target(database: str | None = None) -> str:
+    """Where a run loads: a SQLite path or a SQLAlchemy URL (secret: pass it on, never log it).
+
+    `database` if given (a path, or a URL), else `ETL_WAREHOUSE_URL`, else the project's
+    default: the SQLite file of `warehouse_path()`, or for a PostgreSQL warehouse the URL
+    in its Secret block (what deployed runs use; `python -m etl_tools.blocks` saves it).
+    """
+    if database and "://" in database:
+        return database
+    if database:
+        return str(warehouse_path(database))
+    url = get_settings().warehouse_url
+    if url is not None and url.get_secret_value().strip():
+        return url.get_secret_value().strip()
+{%- if plan.warehouse_block %}
+    return block_url(get_settings().warehouse_block)
+
+
+def block_url(name: str) -> str:
+    """The warehouse URL in the Secret block `name`, with a clear error when it is missing."""
+    from prefect.blocks.system import Secret  # imported late: settings load without Prefect
+
+    try:
+        return Secret.load(name).get()
+    except ValueError as error:
+        raise RuntimeError(
+            f"no warehouse: set ETL_WAREHOUSE_URL, or save the Secret block {name!r} "
+            "(`python -m etl_tools.blocks`, from WAREHOUSE_URL in .env)"
+        ) from error
+{%- else %}
+    return str(warehouse_path())
+{%- endif %}
