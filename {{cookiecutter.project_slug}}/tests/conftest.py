@@ -27,27 +27,14 @@ def prefect_server() -> Iterator[None]:
     Flow-run heartbeats are off here: they tell a server that a deployed run is still
     alive, and every flow run waits up to a second for its heartbeat thread to stop.
 
-    The server records task runs in batches, twice a second. By default it writes one
-    event at a time, and on SQLite those writes collide with the next test's new flow
-    run: the server answers 503 and Prefect's client backs off 2 s, for nearly every flow
-    run after the first (measured: 2.3 s per run against 0.25 s batched).
+    The server it starts reads the project's `prefect.toml`, which has it record task runs
+    in batches: one event at a time, they collide with the next flow run on SQLite, and
+    each such run waits 2 s for the client's retry.
     """
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE,
-        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL,
-        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE,
-        temporary_settings,
-    )
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    batched_recorder = {
-        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE: 1000,
-        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE: 1000,
-        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL: 0.5,
-    }
     with (
-        temporary_settings(updates=batched_recorder),
         prefect_test_harness(server_startup_timeout=120),
         temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
