@@ -40,10 +40,22 @@ def test_answer_dependent_tests_pass(name, tmp_path):
     tests = [t for t in ANSWER_DEPENDENT_TESTS if (project / t).exists()]
     if (project / "tests/test_notifications.py").exists():
         tests.append("tests/test_notifications.py")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--slow", *tests]
     result = run_rendered(project, *command)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+@pytest.mark.slow
+def test_the_slow_tier_passes(tmp_path):
+    """`pytest` skips the slow tier (Dask, a killed flow process, the linters) to stay
+    quick; the generated CI runs `pytest --slow`, and so does this test, on SQLite."""
+    project = render(tmp_path)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"]
+    result = run_rendered(project, *command, "--slow", "-m", "slow")
+    output = result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, output
+    assert " passed" in result.stdout and "slow tier" not in result.stdout, output
 
 
 # Every test of the rendered suite that takes the `database` fixture, run on PostgreSQL.
@@ -78,7 +90,7 @@ def test_postgres_warehouse_passes_every_guarantee_on_postgres(tmp_path):
             .set(drivername="postgresql+psycopg", database=database.name)
             .render_as_string(hide_password=False)
         )
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"]
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "--slow"]
         result = run_rendered(project, *command, *WAREHOUSE_TESTS, ETL_WAREHOUSE_URL=warehouse_url)
     output = result.stdout[-4000:] + result.stderr[-2000:]
     assert result.returncode == 0, output

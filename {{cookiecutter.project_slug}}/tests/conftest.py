@@ -141,8 +141,20 @@ def run_logs():
     return read
 
 
-def pytest_collection_modifyitems(items):
-    """Mark every test that needs the server, so `pytest -m "not server"` runs in seconds."""
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow", action="store_true", help="also run the slow tier (CI does: pytest --slow)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the server, so `pytest -m "not server"` runs in seconds,
+    and skip the slow tier (a Dask cluster of processes, a killed flow process, the
+    linters) unless `--slow` is given: `pytest` stays quick to run after every change,
+    and CI runs every tier."""
+    slow = pytest.mark.skip(reason="slow tier: run `uv run pytest --slow` (CI does)")
     for item in items:
         if "prefect_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.server)
+        if "slow" in item.keywords and not config.getoption("--slow"):
+            item.add_marker(slow)

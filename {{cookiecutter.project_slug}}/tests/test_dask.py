@@ -11,7 +11,7 @@ from etl.warehouse import count_rows
 
 prefect_dask = pytest.importorskip("prefect_dask", reason="install the 'dask' extra")
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
 
 def test_flow_runs_on_a_local_dask_cluster(database, project_root, monkeypatch):

@@ -135,6 +135,7 @@ example_etl(EtlParams(database=sys.argv[1], batch_size=10))
 """
 
 
+@pytest.mark.slow  # a second Python process imports Prefect: seconds
 def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
     """Kill the flow's process while a batch is being written, then run it again."""
     committed = stall_a_batch(database, 1120)

@@ -128,6 +128,7 @@ def test_a_wrongly_typed_job_variable_is_reported(project_copy):
     assert any("job_variables.env" in problem for problem in problems), problems
 
 
+@pytest.mark.slow  # hadolint and the schema checks, also a CI step of their own
 def test_dockerfile_and_ci_files_pass_their_linters(project_root):
     assert checks.tool_problems(project_root) == []
 
