@@ -14,12 +14,25 @@ SUMMARY_HEADER = ["target", "measured", "baseline", "ratio", "goal", "met", "spr
 
 # --- the ETL flow ---------------------------------------------------------------------
 
+WAREHOUSES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+def baseline(etl: dict) -> str:
+    """The runs the flow is judged against: `fastest` (the fastest plain loader for the
+    warehouse) in runs that have it, `plain` (the same functions in the flow's batches) in
+    older ones."""
+    return etl.get("baseline", "plain")
+
+
+def warehouse(etl: dict) -> str:
+    return WAREHOUSES[etl.get("warehouse", "sqlite")]
+
 
 def _per_size(etl: dict, sizes: list[int], fixed_s: float | None) -> dict[int, dict]:
     per: dict[int, dict] = {}
     for n in sizes:
         runs = etl["sizes"][str(n)]["runs"]
-        plain_s, flow_s = median(runs["plain"]), median(runs["flow"])
+        plain_s, flow_s = median(runs[baseline(etl)]), median(runs["flow"])
         per[n] = {
             "plain_s": plain_s,
             "flow_s": flow_s,
@@ -27,11 +40,14 @@ def _per_size(etl: dict, sizes: list[int], fixed_s: float | None) -> dict[int, d
             "plain_us_row": plain_s / n * 1e6,
             "flow_us_row": flow_s / n * 1e6,
             "overhead_us_row": (flow_s - plain_s) / n * 1e6,
-            "spread_plain": spread(runs["plain"]),
+            "spread_plain": spread(runs[baseline(etl)]),
             "spread_flow": spread(runs["flow"]),
         }
         if fixed_s is not None:
             per[n]["variable_us_row"] = (flow_s - fixed_s) / n * 1e6
+        if baseline(etl) != "plain" and "plain" in runs:
+            # the project's functions in the flow's batches, without Prefect
+            per[n]["batched_s"] = median(runs["plain"])
     return per
 
 
@@ -81,7 +97,8 @@ def etl_analysis(etl: dict) -> dict:
     sizes = sorted(int(k) for k in etl["sizes"])
     fixed_s = None
     if "fixed" in etl:
-        fixed_s = median(etl["fixed"]["runs"]["flow"]) - median(etl["fixed"]["runs"]["plain"])
+        runs = etl["fixed"]["runs"]
+        fixed_s = median(runs["flow"]) - median(runs[baseline(etl)])
     result: dict = {"per_size": _per_size(etl, sizes, fixed_s), "fixed_s": fixed_s}
     if len(sizes) >= 2:
         result.update(_slopes(result["per_size"], sizes))
@@ -103,7 +120,7 @@ def fixed_costs(etl: dict) -> list[dict]:
         if key not in etl:
             continue
         runs = etl[key]["runs"]
-        flow_s, plain_s = median(runs["flow"]), median(runs["plain"])
+        flow_s, plain_s = median(runs["flow"]), median(runs[baseline(etl)])
         item = {
             "backend": backend,
             "rows": etl[key]["summary"]["read"],
@@ -117,6 +134,8 @@ def fixed_costs(etl: dict) -> list[dict]:
             item["heartbeat_s"] = flow_s - median(runs["flow-noheartbeat"])
         if "flow-subflow" in runs:
             item["subflow_s"] = median(runs["flow-subflow"]) - flow_s
+        if "flow-nocache" in runs:
+            item["cache_s"] = flow_s - median(runs["flow-nocache"])
         out.append(item)
     return out
 
@@ -207,7 +226,7 @@ def _fixed_cost_rows(fixed: dict) -> list[list[str]]:
     backend, runs = fixed["backend"], fixed["runs"]
     rows = [
         [
-            f"3 ETL fixed cost per flow run ({fixed['rows']:,} rows, {backend})",
+            f"3 ETL fixed cost per flow run ({fixed['rows']:,} rows, {backend} server)",
             f"{fixed['flow_s']:.2f} s",
             f"plain Python {fixed['plain_s']:.2f} s",
             f"+{fixed['fixed_s']:.2f} s",
@@ -226,6 +245,16 @@ def _fixed_cost_rows(fixed: dict) -> list[list[str]]:
                 off,
             )
         )
+    if "cache_s" in fixed:
+        off = runs["flow-nocache"]
+        rows.append(
+            variant_row(
+                f"3 ETL ... of which the transform cache ({backend})",
+                fixed["cache_s"],
+                f"cache off {median(off):.2f} s",
+                off,
+            )
+        )
     if "subflow_s" in fixed:
         sub = runs["flow-subflow"]
         rows.append(
@@ -239,11 +268,11 @@ def _fixed_cost_rows(fixed: dict) -> list[list[str]]:
     return rows
 
 
-def _flatness_row(analysis: dict) -> list[str]:
+def _flatness_row(analysis: dict, where: str) -> list[str]:
     v, p = analysis["variable"], analysis["plain"]
     per = analysis["per_size"].values()
     return [
-        "3 ETL per-row cost flat as rows grow",
+        f"3 ETL per-row cost flat as rows grow ({where})",
         "flow us/row "
         + ", ".join(f"{x['flow_us_row']:.1f}" for x in per)
         + "; without fixed "
@@ -260,9 +289,9 @@ def etl_verdicts(etl: dict) -> list[list[str]]:
     analysis = etl_analysis(etl)
     rows = [
         ratio_row(
-            f"3 ETL flow, {n:,} rows (batch {etl['batch_size']:,})",
+            f"3 ETL flow, {n:,} rows, {warehouse(etl)} (batch {etl['batch_size']:,})",
             f"{p['flow_s']:.2f} s",
-            f"plain Python {p['plain_s']:.2f} s",
+            f"{base_label(etl)} {p['plain_s']:.2f} s",
             p["ratio"],
             max(p["spread_plain"], p["spread_flow"]),
         )
@@ -271,8 +300,12 @@ def etl_verdicts(etl: dict) -> list[list[str]]:
     for fixed in fixed_costs(etl):
         rows += _fixed_cost_rows(fixed)
     if "variable" in analysis:
-        rows.append(_flatness_row(analysis))
+        rows.append(_flatness_row(analysis, warehouse(etl)))
     return rows
+
+
+def base_label(etl: dict) -> str:
+    return "fastest plain loader" if baseline(etl) == "fastest" else "plain Python"
 
 
 def context_verdicts(context: dict) -> list[list[str]]:
@@ -318,6 +351,7 @@ def summary_rows(results: dict) -> list[list[str]]:
         "render": render_verdicts,
         "suite": suite_verdicts,
         "etl": etl_verdicts,
+        "etl_postgres": etl_verdicts,
         "context": context_verdicts,
     }
     return [row for name, fn in verdicts.items() if results.get(name) for row in fn(results[name])]
