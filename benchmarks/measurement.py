@@ -312,7 +312,8 @@ def bench_etl(
     csvs = {rows: csv_for(work, rows) for rows in (FIXED_ROWS, *sizes)}
     warehouses = {"etl": None, **({"etl_postgres": warehouse_url} if warehouse_url else {})}
     sections: dict = {}
-    with common.prefect_server(work / "server-home", postgres_url) as server:
+    settings = common.project_server_settings(project)  # as `prefect server start` there
+    with common.prefect_server(work / "server-home", postgres_url, **settings) as server:
         say(f"  server up in {server['startup_s']:.1f} s (not counted)")
         for key, url in warehouses.items():
             out: dict = {

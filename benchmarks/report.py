@@ -301,7 +301,7 @@ def _etl_size_rows(etl: dict) -> list[list[str]]:
 
 def _fixed_note(fixed: dict) -> str:
     names = {"postgres": "PostgreSQL", "sqlite": "SQLite"}
-    note = f"On {names[fixed['backend']]} it is {fixed['fixed_s']:.2f} s"
+    note = f"On a {names[fixed['backend']]} server it is {fixed['fixed_s']:.2f} s"
     if "heartbeat_s" in fixed:
         note += (
             f", {fixed['heartbeat_s']:.2f} s of it "
