@@ -490,10 +490,61 @@ def _cache_parts(etl: dict, a: dict) -> list[str]:
     ]
 
 
+def _prefect_fixed(etl: dict) -> tuple[float, float | None] | None:
+    """Prefect's fixed cost per flow run (flow minus the same functions as plain Python,
+    on the 1,000-row file) and the heartbeat join's part of it."""
+    runs = (etl.get("fixed") or {}).get("runs", {})
+    if "plain" not in runs:
+        return None
+    hb = runs.get("flow-noheartbeat")
+    return median(runs["flow"]) - median(runs["plain"]), (
+        median(runs["flow"]) - median(hb) if hb else None
+    )
+
+
+def _who_pays(etl: dict, a: dict) -> list[str]:
+    """Each size's flow time split: the fastest loader, the template's batching (its own
+    functions in the flow's batches), Prefect's fixed cost per run, and the rest."""
+    fixed = _prefect_fixed(etl)
+    per = a["per_size"]
+    if fixed is None or not all("batched_s" in p for p in per.values()):
+        return []
+    rows = []
+    for n, p in per.items():
+        template, prefect = p["batched_s"] - p["plain_s"], p["flow_s"] - p["batched_s"]
+        rows.append(
+            [
+                f"{n:,}",
+                f"{p['plain_s']:.2f}",
+                f"{template:+.2f}",
+                f"{fixed[0]:+.2f}",
+                f"{prefect - fixed[0]:+.2f} ({(prefect - fixed[0]) / n * 1e6:.1f} us/row)",
+                f"{p['ratio']:.2f}x",
+                f"{p['batched_s'] / p['plain_s']:.2f}x",
+                f"{(p['flow_s'] - fixed[0]) / p['plain_s']:.2f}x",
+            ]
+        )
+    heartbeat = f", {fixed[1]:.2f} s of it the heartbeat join" if fixed[1] is not None else ""
+    header = ["rows", "fastest s", "template batching", "Prefect fixed", "Prefect rest"]
+    header += ["flow / fastest", "template only", "without Prefect's fixed"]
+    return [
+        "Who pays for the difference: the fastest loader's time, then what the template's "
+        "own batching adds (its functions called in the flow's batches, one transaction "
+        "per batch, against one bulk write), Prefect's fixed cost per flow run (flow "
+        f"minus the same functions on the 1,000-row file: {fixed[0]:.2f} s{heartbeat}), "
+        "and the rest of Prefect's cost (task-run orchestration, the transform cache's "
+        "hashing and persisting, the task threads sharing one interpreter lock with the "
+        "engine's own threads).",
+        "",
+        _table(header, rows),
+        "",
+    ]
+
+
 def _etl_section(etl: dict, sweep: dict | None, brief: bool = False) -> list[str]:
     """The ETL section of one warehouse; `brief`: without the text the first one has."""
     a = etl_analysis(etl)
-    out = _etl_sizes(etl)
+    out = _etl_sizes(etl) + _who_pays(etl, a)
     if "flow" in a:
         out += _etl_flatness(a)
     out += _cache_parts(etl, a)
@@ -531,14 +582,16 @@ def _cost_reasons(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "- A fixed part per flow run, whatever the size"
         + (f" ({fixed:.1f} s here)" if fixed is not None else "")
         + ": creating the flow run and about ten single task runs, and above all the "
-        "flow-run heartbeat: in Prefect 3.8.8 every flow run starts a heartbeat thread "
-        "(on by default, one beat every 180 s; PrefectHQ/prefect#19641) that sleeps in "
-        "one-second steps, and the engine waits for it to stop when the "
-        "run ends, so a run lasts a whole number of seconds plus its last steps (the "
-        "diagnostic variant with heartbeats off takes a fraction of that). Heartbeats are "
-        "how a server notices a crashed run, so the template leaves them on (its tests turn "
-        "them off under the test harness). On a SQLite "
-        "server add retried requests (two seconds each). A subflow pays the same again: "
+        "flow-run heartbeat: every flow run starts a heartbeat thread (on by default; "
+        "PrefectHQ/prefect#19641 moved it into the flow engine) that sleeps in one-second "
+        "steps, and the engine joins it (for up to 2 s) when the run ends, so a run lasts "
+        "a whole number of seconds plus its last steps (the diagnostic variant with "
+        "heartbeats off takes a fraction of that). Heartbeats are how a server notices a "
+        "crashed run, so the template leaves them on (its tests turn them off under the "
+        "test harness). On a SQLite server add retried requests (two seconds each; "
+        "PrefectHQ/prefect#18934; the rendered `prefect.toml` batches the server's task-run "
+        "recorder, and the benchmark's server runs with those settings, as `prefect server "
+        "start` in the project would). A subflow pays the same again: "
         "its own flow run and heartbeat, which is why the example's audit is a task. "
         "This part is what keeps small inputs far above 1.5x: at "
         f"{smallest:,} rows the plain steps take "
@@ -550,6 +603,14 @@ def _cost_reasons(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "- A part per row: the transform cache's hashing and persisting (measured apart "
         "above), and the same work run on the task runner's threads beside Prefect's own "
         "(event and log threads, the API client) under one interpreter lock.",
+        "- Not any more: Prefect's default cache policy (inputs + task source + run id) "
+        "hashes every task's inputs before it runs, through JSON, even where no result is "
+        "persisted and the key is never read: every row of every validate and load batch. "
+        "A profile of the flow at 200,000 rows put that at about 1.8 s of CPU (360 of "
+        "5,164 samples at 200 Hz). The tasks that take rows and are not meant to be "
+        "cached (`validate_batch`, `load_batch`, `load_rejects`) now say "
+        "`cache_policy=NO_CACHE`; only `transform_batch` keeps a cache, with its own "
+        "cheaper key (no upstream issue found for this default).",
         "- Not any more: after every task run Prefect records which run produced each "
         "element of a returned list (result tracking), a few microseconds per row"
         + _tracking_growth(etl)
@@ -724,6 +785,11 @@ REPRODUCING = [
     "uv run python benchmarks/run.py                 # everything; writes this page",
     "uv run python benchmarks/run.py --quick         # fewer runs, smaller sizes",
     "uv run python benchmarks/run.py --only etl      # one section (to quick.json)",
+    "# the ETL section for real, both warehouses (to etl.json, which this page reads in",
+    "# place of latest.json's ETL section; a user that may create databases):",
+    "createdb etl_bench  # or: CREATE DATABASE etl_bench OWNER prefect",
+    "uv run python benchmarks/run.py --only etl --sizes 50000,200000,1000000 --repeats 3 \\",
+    "    --warehouse-url postgresql+psycopg://prefect:prefect@127.0.0.1:5432/etl_bench",
     "uv run python benchmarks/run.py --sweep         # the flow over a range of batch sizes",
     "```",
     "",
@@ -731,7 +797,8 @@ REPRODUCING = [
     "`TEMPLATE_TEST_POSTGRES_URL` is set (`postgresql+asyncpg://user:password@host:port/db`, "
     "a user that may create databases; `.ci/run` sets one up), else on SQLite; "
     "`--server-db sqlite|postgres` chooses. "
-    "Raw figures are kept in `benchmarks/results/` (`latest.json`, `sweep.json`). The "
+    "Raw figures are kept in `benchmarks/results/` (`latest.json`, `etl.json`, `sweep.json`). "
+    "The "
     "benchmarks are not tests: nothing fails when a figure misses its goal.",
     "",
 ]
