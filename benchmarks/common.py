@@ -146,7 +146,8 @@ def project_server_settings(project: Path) -> dict[str, str]:
                 settings[name] = str(value).lower() if isinstance(value, bool) else str(value)
 
     walk("PREFECT_SERVER", tomllib.loads((project / "prefect.toml").read_text()).get("server", {}))
-    return settings
+    # the services' settings (the task-run recorder's batching); the harness sets the rest
+    return {k: v for k, v in settings.items() if k.startswith("PREFECT_SERVER_SERVICES_")}
 
 
 # --- rendering ------------------------------------------------------------------------
