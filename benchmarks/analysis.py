@@ -129,6 +129,7 @@ def fixed_costs(etl: dict) -> list[dict]:
             "plain_s": plain_s,
             "fixed_s": flow_s - plain_s,
             "retried_503": etl[key]["retried_503"],
+            "baseline_label": base_label(etl),
         }
         if "flow-noheartbeat" in runs:
             item["heartbeat_s"] = flow_s - median(runs["flow-noheartbeat"])
@@ -228,7 +229,7 @@ def _fixed_cost_rows(fixed: dict) -> list[list[str]]:
         [
             f"3 ETL fixed cost per flow run ({fixed['rows']:,} rows, {backend} server)",
             f"{fixed['flow_s']:.2f} s",
-            f"plain Python {fixed['plain_s']:.2f} s",
+            f"{fixed.get('baseline_label', 'plain Python')} {fixed['plain_s']:.2f} s",
             f"+{fixed['fixed_s']:.2f} s",
             "(context)",
             f"503s: {fixed['retried_503']}",

@@ -804,6 +804,43 @@ REPRODUCING = [
 ]
 
 
+def _other_etl_runs(others: list[dict]) -> list[str]:
+    """The ratios of other recorded ETL-only runs (`benchmarks/results/etl-*.json`): the
+    same section on another configuration, e.g. another Prefect server database."""
+    rows = []
+    for run in others:
+        for key in ("etl", "etl_postgres"):
+            etl = run.get(key)
+            if not etl:
+                continue
+            for n, p in etl_analysis(etl)["per_size"].items():
+                entry = etl["sizes"][str(n)]
+                rows.append(
+                    [
+                        run["started"],
+                        f"{etl['backend']} server",
+                        warehouse(etl),
+                        f"{n:,}",
+                        f"{p['plain_s']:.2f}",
+                        f"{p['flow_s']:.2f}",
+                        f"{p['ratio']:.2f}x",
+                        f"{entry['retried_503']} in {entry['flow_runs']}",
+                    ]
+                )
+    if not rows:
+        return []
+    header = ["run", "Prefect server", "warehouse", "rows", "fastest s", "flow s", "ratio"]
+    return [
+        "### Other recorded ETL runs",
+        "",
+        "The same ETL section run on another configuration (raw figures in "
+        "`benchmarks/results/etl-*.json`), for comparison with the run above:",
+        "",
+        _table([*header, "503 retries in flow runs"], rows),
+        "",
+    ]
+
+
 def page(latest: dict | None, sweep: dict | None) -> str:
     """The Markdown page for the latest full run and the latest sweep (either may be None)."""
     out = ["# Benchmarks", "", INTRO, ""]
@@ -819,6 +856,7 @@ def page(latest: dict | None, sweep: dict | None) -> str:
         out += _etl_section(latest["etl"], sweep)
     if latest.get("etl_postgres"):
         out += _etl_section(latest["etl_postgres"], None, brief=True)
+    out += _other_etl_runs(latest.get("other_etl_runs", []))
     if latest.get("context"):
         out += _context_sets(latest["context"]) + _context_layers(latest["context"])
     return "\n".join(out + REPRODUCING)
@@ -843,6 +881,9 @@ def load(results_dir: Path) -> tuple[dict | None, dict | None]:
     latest = json.loads(latest_path.read_text()) if latest_path.exists() else None
     etl_path = results_dir / "etl.json"
     latest = merge_etl(latest, json.loads(etl_path.read_text()) if etl_path.exists() else None)
+    if latest is not None:
+        others = sorted(results_dir.glob("etl-*.json"))
+        latest["other_etl_runs"] = [json.loads(p.read_text()) for p in others]
     run = json.loads(sweep_path.read_text()) if sweep_path.exists() else None
     if not (run and run.get("sweep")):
         return latest, None
