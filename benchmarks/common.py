@@ -98,7 +98,7 @@ def _test_servers():
 
 
 @contextlib.contextmanager
-def prefect_server(home: Path, postgres_url: str | None = None) -> Iterator[dict]:
+def prefect_server(home: Path, postgres_url: str | None = None, **settings: str) -> Iterator[dict]:
     """`prefect server start` on a free loopback port with its own home; its database is a
     fresh one on the PostgreSQL server `postgres_url` points at (dropped after), or, by
     default, a SQLite file in `home`.
@@ -118,6 +118,7 @@ def prefect_server(home: Path, postgres_url: str | None = None) -> Iterator[dict
                 timeout=180,
                 # Log each request answered with 503 (and retried by the client), to count them.
                 PREFECT_API_LOG_RETRYABLE_ERRORS="true",
+                **settings,
             )
         )
         yield {
@@ -125,6 +126,28 @@ def prefect_server(home: Path, postgres_url: str | None = None) -> Iterator[dict
             "startup_s": server.startup_seconds,
             "retried": lambda: server.output().count("Encountered retryable exception"),
         }
+
+
+def project_server_settings(project: Path) -> dict[str, str]:
+    """The `[server...]` settings of a rendered project's `prefect.toml`, as the
+    PREFECT_SERVER_* variables they stand for: a server started from the project's folder
+    (`prefect server start`, `etl-dev`) reads that file, the harness's server (started in
+    its own home) would not."""
+    import tomllib
+
+    settings: dict[str, str] = {}
+
+    def walk(prefix: str, table: dict) -> None:
+        for key, value in table.items():
+            name = f"{prefix}_{key}".upper()
+            if isinstance(value, dict):
+                walk(name, value)
+            else:
+                settings[name] = str(value).lower() if isinstance(value, bool) else str(value)
+
+    walk("PREFECT_SERVER", tomllib.loads((project / "prefect.toml").read_text()).get("server", {}))
+    # the services' settings (the task-run recorder's batching); the harness sets the rest
+    return {k: v for k, v in settings.items() if k.startswith("PREFECT_SERVER_SERVICES_")}
 
 
 # --- rendering ------------------------------------------------------------------------

@@ -213,6 +213,7 @@ def run_driver(
     repeats: int,
     variants: str,
     batch_size: int | None = None,
+    warehouse_url: str | None = None,
 ) -> dict:
     command = [
         PYTHON,
@@ -228,6 +229,8 @@ def run_driver(
     ]
     if batch_size:
         command += ["--batch-size", str(batch_size)]
+    if warehouse_url:
+        command += ["--warehouse-url", warehouse_url]
     env = clean_env(
         PREFECT_API_URL=server["api_url"],
         PREFECT_HOME=str(work / "client-home"),
@@ -257,10 +260,11 @@ def measure_size(
     repeats: int,
     variants: str,
     batch_size: int | None,
+    warehouse_url: str | None = None,
 ) -> dict:
     """The driver's runs on one file, its counts checked, and the 503s the server answered."""
     before = server["retried"]()
-    data = run_driver(project, work, server, csv, repeats, variants, batch_size)
+    data = run_driver(project, work, server, csv, repeats, variants, batch_size, warehouse_url)
     expected = expected_counts(rows)
     summary = data["summary"]
     if any(summary[k] != expected[k] for k in ("read", "loaded", "rejected")):
@@ -276,12 +280,17 @@ def measure_size(
     }
     if "cache_parts" in data:
         entry["cache_parts"] = data["cache_parts"]
-    plain_s, flow_s = median(data["runs"]["plain"]), median(data["runs"]["flow"])
+    base = BASELINE if BASELINE in data["runs"] else "plain"
+    plain_s, flow_s = median(data["runs"][base]), median(data["runs"]["flow"])
     say(
-        f"  {rows} rows: plain {plain_s:.2f} s, flow {flow_s:.2f} s, "
+        f"  {rows} rows: {base} {plain_s:.2f} s, flow {flow_s:.2f} s, "
         f"ratio {flow_s / plain_s:.2f}, 503 retries {entry['retried_503']}"
     )
     return entry
+
+
+BASELINE = "fastest"  # the driver's fastest plain loader: what the flow is judged against
+FIXED_VARIANTS = "fastest,plain,flow,flow-subflow,flow-noheartbeat,flow-nocache"
 
 
 def bench_etl(
@@ -292,40 +301,47 @@ def bench_etl(
     batch_size,
     cache_sizes,
     postgres_url: str | None,
+    warehouse_url: str | None = None,
 ) -> dict:
-    """The sizes on PostgreSQL when a URL is given (the production backend, what the
-    rendered docker-compose.yml runs), else on SQLite; with PostgreSQL, the fixed cost is
-    timed on SQLite as well, to show what that backend adds."""
+    """The ETL section for each warehouse: {"etl": SQLite's, "etl_postgres": PostgreSQL's
+    (when `warehouse_url` names one)}, all on one Prefect server (PostgreSQL-backed when
+    `postgres_url` is given, else SQLite). At every size the flow, the fastest plain loader
+    (the baseline) and the project's own functions called as plain Python in the flow's
+    batches ("plain": what the template's batching costs, apart from Prefect's)."""
     project = common.render_default(template, work / "etl-project", work / "cc-etl")
     csvs = {rows: csv_for(work, rows) for rows in (FIXED_ROWS, *sizes)}
-    out: dict = {
-        "sizes": {},
-        "batch_size": None,
-        "backend": "postgres" if postgres_url else "sqlite",
-    }
+    warehouses = {"etl": None, **({"etl_postgres": warehouse_url} if warehouse_url else {})}
+    sections: dict = {}
+    settings = common.project_server_settings(project)  # as `prefect server start` there
+    with common.prefect_server(work / "server-home", postgres_url, **settings) as server:
+        say(f"  server up in {server['startup_s']:.1f} s (not counted)")
+        for key, url in warehouses.items():
+            out: dict = {
+                "sizes": {},
+                "batch_size": None,
+                "backend": "postgres" if postgres_url else "sqlite",
+                "warehouse": "postgres" if url else "sqlite",
+                "baseline": BASELINE,
+                "server_startup_s": server["startup_s"],
+            }
+            say(f"  warehouse {out['warehouse']}")
 
-    def measure(server: dict, rows: int, variants: str) -> dict:
-        return measure_size(project, work, server, csvs[rows], rows, repeats, variants, batch_size)
+            def measure(rows: int, variants: str, url=url) -> dict:
+                return measure_size(
+                    project, work, server, csvs[rows], rows, repeats, variants, batch_size, url
+                )
 
-    with common.prefect_server(work / "server-home", postgres_url) as server:
-        out["server_startup_s"] = server["startup_s"]
-        say(f"  {out['backend']} server up in {server['startup_s']:.1f} s (not counted)")
-        out["fixed"] = measure(server, FIXED_ROWS, "plain,flow,flow-subflow,flow-noheartbeat")
-        for rows in sizes:
-            entry = measure(
-                server, rows, "plain,flow" + (",cache-parts" if rows in cache_sizes else "")
-            )
-            out["batch_size"] = entry.pop("batch_size")
-            if "cache_parts" in entry:
-                out.setdefault("cache_parts", {})[str(rows)] = entry.pop("cache_parts")
-            out["sizes"][str(rows)] = entry
-    if postgres_url:
-        with common.prefect_server(work / "server-home-sqlite") as server:
-            say(f"  sqlite server up in {server['startup_s']:.1f} s (not counted)")
-            out["fixed_sqlite"] = measure(
-                server, FIXED_ROWS, "plain,flow,flow-subflow,flow-noheartbeat"
-            )
-    return out
+            out["fixed"] = measure(FIXED_ROWS, FIXED_VARIANTS)
+            for rows in sizes:
+                entry = measure(
+                    rows, "fastest,plain,flow" + (",cache-parts" if rows in cache_sizes else "")
+                )
+                out["batch_size"] = entry.pop("batch_size")
+                if "cache_parts" in entry:
+                    out.setdefault("cache_parts", {})[str(rows)] = entry.pop("cache_parts")
+                out["sizes"][str(rows)] = entry
+            sections[key] = out
+    return sections
 
 
 def bench_sweep(

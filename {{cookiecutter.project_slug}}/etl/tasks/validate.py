@@ -13,6 +13,7 @@ import json
 from decimal import Decimal
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from etl.records import Checked, Order, Reject, SourceRow
@@ -78,7 +79,10 @@ def split_duplicates(orders: list[Order]) -> Checked:
     return Checked(kept, rejects)
 
 
-@task(tags=["pure"])
+@task(tags=["pure"], cache_policy=NO_CACHE)
 def validate_batch(rows: list[SourceRow]) -> Checked:
-    """Validate one batch (pure, CPU only: tagged `pure`, so no retries needed)."""
+    """Validate one batch (pure, CPU only: tagged `pure`, so no retries needed).
+
+    Not cached (`NO_CACHE`): Prefect's default policy would still hash every row of the
+    batch for a cache key that nothing uses (see `etl.tasks.load`)."""
     return check_rows(rows)
