@@ -67,4 +67,5 @@ def test_every_generated_ci_command_runs(name, tmp_path, capsys):
         proof = {"Lint", "Project checks", "Tests", "First deploy (etl-dev --once)"}
         assert {"uv sync --locked --all-extras", *proof} <= ran, ran
     else:
-        assert {"uv sync --locked --all-extras", "uv run pytest --slow", "uv run etl-dev --once"} <= ran
+        expected = {"uv sync --locked --all-extras", "uv run pytest --slow"}
+        assert expected | {"uv run etl-dev --once"} <= ran
