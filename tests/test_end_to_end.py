@@ -69,6 +69,18 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def postgres_url_or_skip(what: str) -> str:
+    """The server URL for PostgreSQL cases; skipped without it, but a failure in CI, so
+    the PostgreSQL cases can never be silently left out there."""
+    url = os.environ.get(POSTGRES_URL)
+    if not url:
+        reason = f"{POSTGRES_URL} is not set (.ci/run installs PostgreSQL and sets it)"
+        if in_ci():
+            pytest.fail(f"CI is set, so {what} may not be skipped: {reason}")
+        pytest.skip(reason)
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request) -> Iterator[PostgresDatabase | None]:
     """None for SQLite; for PostgreSQL a fresh database, dropped after the test.
@@ -79,13 +91,7 @@ def backend(request) -> Iterator[PostgresDatabase | None]:
     if request.param == "sqlite":
         yield None
         return
-    url = os.environ.get(POSTGRES_URL)
-    if not url:
-        reason = f"{POSTGRES_URL} is not set (.ci/run installs PostgreSQL and sets it)"
-        if in_ci():
-            pytest.fail(f"CI is set, so the postgres backend may not be skipped: {reason}")
-        pytest.skip(reason)
-    with fresh_postgres_database(url) as database:
+    with fresh_postgres_database(postgres_url_or_skip("the postgres backend")) as database:
         yield database
 
 

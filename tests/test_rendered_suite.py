@@ -8,7 +8,6 @@ README says (`uv run pytest`, in test_readme_commands.py).
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import render, run_rendered
 from tests.prefect_server import fresh_postgres_database
-from tests.test_end_to_end import POSTGRES_URL, in_ci
+from tests.test_end_to_end import postgres_url_or_skip
 
 # The default answers' whole suite runs in test_readme_commands.py, in a fresh
 # environment. These variants change what the answer-dependent tests exercise (the
@@ -77,12 +76,7 @@ def test_postgres_warehouse_passes_every_guarantee_on_postgres(tmp_path):
     Skipped on a laptop without TEMPLATE_TEST_POSTGRES_URL; in CI (`CI` set) it fails
     instead, so the PostgreSQL cases can never be silently left out.
     """
-    url = os.environ.get(POSTGRES_URL)
-    if not url:
-        reason = f"{POSTGRES_URL} is not set (.ci/run installs PostgreSQL and sets it)"
-        if in_ci():
-            pytest.fail(f"CI is set, so the PostgreSQL warehouse may not be skipped: {reason}")
-        pytest.skip(reason)
+    url = postgres_url_or_skip("the PostgreSQL warehouse")
     project = render(tmp_path, warehouse="postgres")
     with fresh_postgres_database(url) as database:
         warehouse_url = (
