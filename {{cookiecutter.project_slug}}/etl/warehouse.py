@@ -48,10 +48,14 @@ from sqlalchemy import column as column_clause
 from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from etl.records import Reject
+from etl.utils.settings import ConfigurationError
+
+# How this project gets the PostgreSQL driver (psycopg), named when it is missing.
+POSTGRES_DRIVER = {{ '"uv sync --extra postgres"' if "postgres" in plan.extras else "'uv add \"psycopg[binary]\"'" }}
 
 
 class OrderRow(NamedTuple):
@@ -122,13 +126,33 @@ def _engine(url: str) -> Engine:
         # A connection per call, as sqlite3.connect was: nothing holds the file between
         # tasks, and another process's writer waits up to 30 s for the lock.
         return create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
-    # Positional parameters (`%s`): rows go to the driver as the tuples they are.
-    return create_engine(url, paramstyle="format", pool_pre_ping=True)
+    try:
+        # Positional parameters (`%s`): rows go to the driver as the tuples they are.
+        return create_engine(url, paramstyle="format", pool_pre_ping=True)
+    except ModuleNotFoundError as error:
+        hint = POSTGRES_DRIVER if error.name == "psycopg" else f"uv add {error.name}"
+        raise ConfigurationError(
+            f"warehouse {describe(url)}: its driver {error.name!r} is not installed; "
+            f"install it with `{hint}`"
+        ) from None
 
 
 def engine(database: Path | str) -> Engine:
     """The (cached) SQLAlchemy engine of a warehouse path or URL."""
     return _engine(url_of(database))
+
+
+def check(database: Path | str) -> None:
+    """Connect once, so a wrong warehouse fails with one line before a run starts."""
+    try:
+        with engine(database).connect():
+            pass
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0]  # the driver's words, no password
+        raise ConfigurationError(
+            f"warehouse {describe(database)}: cannot connect: {reason} "
+            "(check ETL_WAREHOUSE_URL, or the warehouse block, and that the server runs)"
+        ) from None
 
 
 def dispose(database: Path | str) -> None:

@@ -58,6 +58,40 @@ def test_invalid_parameters_are_refused_before_running():
         EtlParams(batch_size=0)
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # A driver this project does not install: the line names the package to add.
+        ("mysql+pymysql://etl:pw123@127.0.0.1:9/w", "its driver 'pymysql' is not installed"),
+        # Nothing listens on port 9 (or, without the postgres extra, psycopg is missing).
+        ("postgresql+psycopg://etl:pw123@127.0.0.1:9/w", "postgresql+psycopg://etl:***@"),
+    ],
+)
+def test_a_wrong_warehouse_stops_the_command_with_one_line(monkeypatch, capsys, url, expected):
+    """Checked before the run starts: no traceback, no flow run, no password."""
+    from etl.flows import example_etl as module
+
+    monkeypatch.setenv("ETL_WAREHOUSE_URL", url)
+    monkeypatch.setattr("sys.argv", ["example_etl"])
+    with pytest.raises(SystemExit) as stopped:
+        module.main()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert err.startswith("error: warehouse ") and err.count("\n") == 1
+    assert expected in err and "pw123" not in err
+
+
+def test_a_wrong_parameter_stops_the_command_with_one_line(monkeypatch, capsys):
+    from etl.flows import example_etl as module
+
+    monkeypatch.setattr("sys.argv", ["example_etl", "--batch-size", "0"])
+    with pytest.raises(SystemExit) as stopped:
+        module.main()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert "error: --batch-size: Input should be greater than or equal to 1" in err
+
+
 def test_failure_fires_the_hook_and_keeps_the_state(failing_params, run_logs):
     state = example_etl(failing_params, return_state=True)
 

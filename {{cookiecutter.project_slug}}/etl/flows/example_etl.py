@@ -12,8 +12,9 @@ from pathlib import Path
 
 from prefect import allow_failure, flow, unmapped
 from prefect.runtime import flow_run
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from etl import warehouse
 from etl.hooks.notify import notify_failure
 from etl.tasks.extract import SAMPLE_SOURCE, extract
 from etl.tasks.load import (
@@ -26,7 +27,7 @@ from etl.tasks.load import (
 from etl.tasks.transform import transform_batch
 from etl.tasks.validate import split_duplicates, validate_batch
 from etl.utils.batch import batched, opaque_data
-from etl.utils.settings import get_settings, warehouse_target
+from etl.utils.settings import ConfigurationError, get_settings, warehouse_target
 
 
 class EtlParams(BaseModel):
@@ -106,7 +107,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--database", default=None, help="SQLite file (or URL) to load into")
     args = parser.parse_args()
-    params = EtlParams(source=args.source, batch_size=args.batch_size, database=args.database)
+    try:
+        params = EtlParams(source=args.source, batch_size=args.batch_size, database=args.database)
+        warehouse.check(warehouse_target(params.database))  # before the run: one clear line
+    except ValidationError as error:
+        problem = error.errors()[0]
+        parser.error(f"--{'-'.join(map(str, problem['loc'])).replace('_', '-')}: {problem['msg']}")
+    except ConfigurationError as error:
+        parser.exit(2, f"error: {error}\n")
     summary = example_etl(params)
     print(f"Result: {summary['loaded']} rows in table 'orders' of {summary['database']}")
 

@@ -14,6 +14,14 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong: the message says which, and how to fix it.
+
+    Expected mistakes (no warehouse block, a driver not installed, a database that does
+    not answer) raise this, so the command line prints one line instead of a traceback.
+    """
+
+
 class Settings(BaseSettings):
     """Runtime settings; `ETL_`-prefixed environment variables override `.env`."""
 
@@ -100,7 +108,7 @@ def block_url(name: str) -> str:
     try:
         return Secret.load(name).get()
     except ValueError as error:
-        raise RuntimeError(
+        raise ConfigurationError(
             f"no warehouse: set ETL_WAREHOUSE_URL, or save the Secret block {name!r} "
             "(`python -m etl_tools.blocks`, from WAREHOUSE_URL in .env)"
         ) from error
