@@ -6,8 +6,8 @@ values, or a `Reject` with a reason; transform turns an `Order` into the warehou
 parsed twice, and the source line number is called `line` everywhere.
 
 They are named tuples of standard-library values: cheap to build (no dict per row), and
-they pickle and hash as plain data, which Prefect needs when results are persisted,
-cached or sent to other processes (Dask).
+they pickle as plain data, which Prefect needs when results are persisted or sent to
+other processes (Dask).
 """
 
 from __future__ import annotations

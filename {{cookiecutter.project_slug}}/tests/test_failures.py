@@ -110,9 +110,9 @@ def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(datab
 
     assert second.is_completed()
     assert count_rows(database, "orders") == 196
-    # The pure transform step was not recomputed: its persisted results were reused.
-    transforms = task_runs(second.state_details.flow_run_id, "transform_batch", 8)
-    assert {run.state.name for run in transforms} == {"Cached"}
+    # Every batch was loaded again (an upsert): the rerun converged, nothing doubled.
+    loads = task_runs(second.state_details.flow_run_id, "load_batch", 8)
+    assert {run.state.name for run in loads} == {"Completed"}
     ids = order_ids(database)
     assert len(ids) == len(set(ids)) == 196
 
@@ -166,5 +166,5 @@ def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
     assert rerun.is_completed()
     ids = order_ids(database)
     assert len(ids) == len(set(ids)) == 196
-    transforms = task_runs(rerun.state_details.flow_run_id, "transform_batch", 20)
-    assert {run.state.name for run in transforms} == {"Cached"}  # no transform was redone
+    loads = task_runs(rerun.state_details.flow_run_id, "load_batch", 20)
+    assert {run.state.name for run in loads} == {"Completed"}  # every batch, upserted again

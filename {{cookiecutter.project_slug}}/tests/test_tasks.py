@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from etl.records import Order, Reject, SourceRow
 from etl.tasks.extract import extract, read_rows
-from etl.tasks.transform import batch_key, to_record, transform_batch
+from etl.tasks.transform import to_record, transform_batch
 from etl.tasks.validate import check_rows, split_duplicates
 from etl.utils.batch import Batch, batched
 from etl.warehouse import OrderRow, count_rows, create_schema, upsert_orders, upsert_rejects
@@ -150,18 +150,10 @@ def test_transform_is_exact_in_cents():
 
 
 def test_typed_values_survive_pickling():
-    """Prefect persists cached results and Dask ships results between processes by pickle."""
+    """Dask ships arguments and results between processes by pickle."""
     [order] = check_rows([GOOD]).valid
     values = [GOOD, order, Reject(3, "why", "{}"), to_record(order), Batch([to_record(order)])]
     assert pickle.loads(pickle.dumps(values)) == values
-
-
-def test_cache_key_follows_the_values():
-    [order] = check_rows([GOOD]).valid
-    key = batch_key(None, {"orders": [order]})
-    assert key == batch_key(None, {"orders": [order._replace()]})  # an equal copy
-    assert key != batch_key(None, {"orders": [order._replace(unit_price=Decimal("19.98"))]})
-    assert key != batch_key(None, {"orders": [order._replace(ordered_at=dt.date(2026, 3, 5))]})
 
 
 def test_batched_covers_every_item_once():
