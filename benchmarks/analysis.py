@@ -153,15 +153,8 @@ def fixed_costs(etl: dict) -> list[dict]:
             item["heartbeat_s"] = flow_s - median(runs["flow-noheartbeat"])
         if "flow-subflow" in runs:
             item["subflow_s"] = median(runs["flow-subflow"]) - flow_s
-        if "flow-nocache" in runs:
-            item["cache_s"] = flow_s - median(runs["flow-nocache"])
         out.append(item)
     return out
-
-
-def cache_part_us(parts: dict, rows: int, key: str) -> float:
-    """Microseconds per row of one part timed apart (`hash_s`, `persist_s`, `track_s`)."""
-    return median(parts[str(rows)][key]) / rows * 1e6
 
 
 def sweep_per_task_run(sweep: dict) -> float | None:
@@ -261,16 +254,6 @@ def _fixed_cost_rows(fixed: dict) -> list[list[str]]:
                 f"3 ETL ... of which the heartbeat join ({backend})",
                 fixed["heartbeat_s"],
                 f"heartbeat off {median(off):.2f} s",
-                off,
-            )
-        )
-    if "cache_s" in fixed:
-        off = runs["flow-nocache"]
-        rows.append(
-            variant_row(
-                f"3 ETL ... of which the transform cache ({backend})",
-                fixed["cache_s"],
-                f"cache off {median(off):.2f} s",
                 off,
             )
         )

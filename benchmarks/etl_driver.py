@@ -4,7 +4,7 @@ Run by `benchmarks/run.py` with the rendered project as the working directory an
 PREFECT_API_URL pointing at a server that is already up. Prints one JSON object.
 
     python etl_driver.py --csv orders.csv --workdir DIR [--repeats 5] [--batch-size N]
-        [--variants fastest,plain,flow,flow-subflow,flow-noheartbeat,flow-nocache,cache-parts]
+        [--variants fastest,plain,flow,flow-subflow,flow-noheartbeat]
         [--warehouse-url postgresql+psycopg://user:password@host:port/db] [--gc-off]
 
 The warehouse is a fresh SQLite file per run, or, with `--warehouse-url`, the PostgreSQL
@@ -24,14 +24,12 @@ record the rejects, count both tables. `plain` calls the project's own plain fun
 (read_rows, check_rows, split_duplicates, to_record, create_schema, upsert_orders,
 upsert_rejects, count_rows, and the clean-up task's own function); `flow` calls the
 `example_etl` flow. Every run writes a fresh SQLite file, and the result storage is
-emptied before each flow run, so the transform cache is cold, as on a run over new
-data. One untimed warm-up of each side on the shipped sample comes first, so imports
+emptied before each flow run (the flow's tasks cache nothing: every run does all the
+work). One untimed warm-up of each side on the shipped sample comes first, so imports
 and first connections are not timed. Variants run interleaved (plain, flow, flow,
 plain, ...) so drift in machine load hits both sides alike.
 
 Extra variants, to take the flow apart:
-- `flow-nocache`: the same flow with the transform task's cache policy off (no input
-  hashing, no result persisted): its difference to `flow` is what the cache costs.
 - `flow-subflow`: the same flow with its `reconcile` task turned into a subflow (the same
   function under `@flow`): its difference to `flow` is what one subflow call costs.
 - `flow-noheartbeat`: the same flow with Prefect's flow-run heartbeat off (diagnostic
@@ -39,9 +37,6 @@ Extra variants, to take the flow apart:
   sleeps in one-second steps and the engine joins it when the run ends, so every run
   takes a whole number of seconds, plus the time after the join: the difference to `flow`
   is what that rounding up costs.
-- `cache-parts`: no flow; times per-row costs Prefect adds, each on its own: hashing the
-  transform task's inputs (its cache key, `batch_key`), persisting its results, and result
-  tracking (registering every element of extract's and transform's returned lists).
 """
 
 from __future__ import annotations
@@ -90,7 +85,6 @@ def load_project() -> SimpleNamespace:
     sys.path.insert(0, os.getcwd())
 
     from etl.flows.example_etl import EtlParams, example_etl
-    from etl.tasks import transform as transform_module
     from etl.tasks.extract import read_rows
     from etl.tasks.load import optimize_warehouse
     from etl.tasks.transform import to_record
@@ -103,7 +97,6 @@ def load_project() -> SimpleNamespace:
         EtlParams=EtlParams,
         example_etl=example_etl,
         flows_module=sys.modules[example_etl.fn.__module__],
-        transform_module=transform_module,
         read_rows=read_rows,
         optimize_warehouse=optimize_warehouse,
         to_record=to_record,
@@ -214,7 +207,7 @@ class Driver:
         }
 
     def run_flow(self, src: str, database: str) -> dict:
-        """`example_etl` on `src`, with the result storage emptied first (a cold cache)."""
+        """`example_etl` on `src`, with the result storage emptied first."""
         shutil.rmtree(self.storage, ignore_errors=True)
         params = self.etl.EtlParams(source=src, batch_size=self.batch_size, database=database)
         with contextlib.redirect_stdout(io.StringIO()):
@@ -239,8 +232,6 @@ class Driver:
             return self.timed_subflow(source)
         if variant == "flow-noheartbeat":
             return self.timed_noheartbeat(source)
-        if variant == "flow-nocache":
-            return self.timed_nocache(source)
         raise SystemExit(f"unknown variant {variant!r}")
 
     def timed_subflow(self, source: str) -> tuple[float, dict]:
@@ -258,48 +249,6 @@ class Driver:
             updates={prefect.settings.PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
         ):
             return _timed(lambda: self.run_flow(source, self.fresh_db("nohb")))
-
-    def timed_nocache(self, source: str) -> tuple[float, dict]:
-        """The flow with the transform task's cache policy off, nothing else changed."""
-        from prefect.cache_policies import NO_CACHE
-
-        def uncached(task):
-            return task.with_options(cache_policy=NO_CACHE, persist_result=False)
-
-        with replaced_in_flow(self.etl, "transform_batch", uncached):
-            return _timed(lambda: self.run_flow(source, self.fresh_db("nocache")))
-
-    def cache_parts(self, src: str, repeats: int) -> dict:
-        """Per-row costs Prefect adds to the flow, each timed apart on the file's batches,
-        without a flow: hashing every transform batch's inputs (its cache key function),
-        persisting every transform result (a cached task's result is written to storage),
-        and result tracking (after each task run, Prefect registers every element of the
-        returned list, here extract's rows and transform's records, walking them with
-        `visit_collection` at depth 1, as `link_state_to_result` does). The batches are
-        prepared once (untimed); each part is then timed `repeats` times."""
-        rows, batches, outputs = self.transform_batches(src)
-        parts = cache_part_functions(self.etl, self.storage, rows, batches, outputs)
-        result: dict = {"hash_s": [], "persist_s": [], "track_s": [], "rows": len(rows)}
-        for _ in range(repeats):
-            shutil.rmtree(self.storage, ignore_errors=True)
-            for key in ("hash_s", "persist_s", "track_s"):
-                result[key].append(_timed(parts[key])[0])
-        result["persisted_bytes"] = sum(
-            p.stat().st_size for p in self.storage.rglob("*") if p.is_file()
-        )
-        shutil.rmtree(self.storage, ignore_errors=True)
-        return result
-
-    def transform_batches(self, src: str) -> tuple[list, list, list]:
-        """The file's rows, the transform task's input batches and its outputs, as the
-        flow computes them."""
-        etl, batch_size = self.etl, self.batch_size
-        rows = etl.read_rows(src)
-        checked = [etl.check_rows(batch) for batch in etl.batched(rows, batch_size)]
-        valid = etl.split_duplicates([order for batch in checked for order in batch.valid])
-        batches = list(etl.batched(valid.valid, batch_size))
-        outputs = [[etl.to_record(order) for order in batch] for batch in batches]
-        return rows, batches, outputs
 
 
 ORDER_COLUMNS = (
@@ -358,38 +307,6 @@ def fast_postgres(url: str, records: list, rejects: list) -> None:
             )
 
 
-def cache_part_functions(
-    etl: SimpleNamespace, storage: Path, rows: list, batches: list, outputs: list
-) -> dict:
-    """The three parts `Driver.cache_parts` times, as functions of no arguments:
-    {"hash_s", "persist_s", "track_s"}."""
-    from prefect.results import ResultStore
-    from prefect.utilities.collections import visit_collection
-
-    task = etl.transform_module.transform_batch
-    store = ResultStore().update_for_task(task)
-    cache_key = task.cache_policy.cache_key_fn
-
-    def hash_inputs():
-        return [cache_key(None, {"orders": batch}) for batch in batches]
-
-    def persist():
-        for number, records in enumerate(outputs):
-            store.persist_result_record(store.create_result_record(records, key=f"b{number}"))
-
-    def track():
-        registry = {}
-
-        def register(obj):
-            registry[id(obj)] = obj
-
-        for result in [rows, *outputs]:
-            visit_collection(expr=result, visit_fn=register, max_depth=1)
-        return len(registry)
-
-    return {"hash_s": hash_inputs, "persist_s": persist, "track_s": track}
-
-
 def run_interleaved(driver: Driver, variants: list[str], source: str, repeats: int, out: dict):
     """`repeats` rounds of every variant, in alternating order (plain, flow, flow, plain,
     ...), each run's seconds appended to `out["runs"]`; the last summary of each variant."""
@@ -419,12 +336,8 @@ def main() -> int:
 
     variants = [v for v in args.variants.split(",") if v]
     out: dict = {"batch_size": driver.batch_size, "csv": source, "runs": {v: [] for v in variants}}
-    if any(v.startswith("flow") or v in ("plain", "fastest") for v in variants):
+    if variants:
         driver.warm_up()
-    if "cache-parts" in variants:
-        out["cache_parts"] = driver.cache_parts(source, args.repeats)
-        variants.remove("cache-parts")
-        del out["runs"]["cache-parts"]
 
     summaries = run_interleaved(driver, variants, source, args.repeats, out)
     # Every variant must have done the same work.

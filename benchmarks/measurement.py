@@ -278,8 +278,6 @@ def measure_size(
         "flow_runs": 1 + sum(len(v) for k, v in data["runs"].items() if k.startswith("flow")),
         "batch_size": data["batch_size"],
     }
-    if "cache_parts" in data:
-        entry["cache_parts"] = data["cache_parts"]
     base = BASELINE if BASELINE in data["runs"] else "plain"
     plain_s, flow_s = median(data["runs"][base]), median(data["runs"]["flow"])
     say(
@@ -290,7 +288,7 @@ def measure_size(
 
 
 BASELINE = "fastest"  # the driver's fastest plain loader: what the flow is judged against
-FIXED_VARIANTS = "fastest,plain,flow,flow-subflow,flow-noheartbeat,flow-nocache"
+FIXED_VARIANTS = "fastest,plain,flow,flow-subflow,flow-noheartbeat"
 
 
 def bench_etl(
@@ -299,7 +297,6 @@ def bench_etl(
     repeats: int,
     sizes,
     batch_size,
-    cache_sizes,
     postgres_url: str | None,
     warehouse_url: str | None = None,
 ) -> dict:
@@ -333,12 +330,8 @@ def bench_etl(
 
             out["fixed"] = measure(FIXED_ROWS, FIXED_VARIANTS)
             for rows in sizes:
-                entry = measure(
-                    rows, "fastest,plain,flow" + (",cache-parts" if rows in cache_sizes else "")
-                )
+                entry = measure(rows, "fastest,plain,flow")
                 out["batch_size"] = entry.pop("batch_size")
-                if "cache_parts" in entry:
-                    out.setdefault("cache_parts", {})[str(rows)] = entry.pop("cache_parts")
                 out["sizes"][str(rows)] = entry
             sections[key] = out
     return sections

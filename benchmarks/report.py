@@ -16,7 +16,6 @@ from analysis import (
     baseline,
     baseline_runs,
     baseline_s,
-    cache_part_us,
     etl_analysis,
     fixed_costs,
     summary_rows,
@@ -311,8 +310,6 @@ def _fixed_note(fixed: dict) -> str:
         )
     if fixed["backend"] == "sqlite":
         note += f", with {fixed['retried_503']} requests answered 503 and retried"
-    if "cache_s" in fixed:
-        note += f"; the transform cache costs {fixed['cache_s']:+.2f} s (timed with it off)"
     if "subflow_s" in fixed:
         note += (
             f"; a subflow call would add {fixed['subflow_s']:.2f} s (timed with "
@@ -365,8 +362,9 @@ def _etl_sizes(etl: dict) -> list[str]:
         + _etl_baseline_text(etl)
         + " The CSV has the sample's columns; about one row in a thousand is "
         f"malformed and one in two thousand repeats an order id. Each run {fresh} and "
-        "starts with empty result storage, so the transform cache is "
-        "cold, as on new data. One untimed warm-up of each side comes first.",
+        "starts with empty result storage; the flow caches nothing (its tasks that take "
+        "rows say `cache_policy=NO_CACHE`), so every run does all the work. One untimed "
+        "warm-up of each side comes first.",
         "",
         _table(ETL_SIZES_HEADER, _etl_size_rows(etl)),
         "",
@@ -423,76 +421,6 @@ def _etl_flatness(a: dict) -> list[str]:
     ]
 
 
-CACHE_PARTS = {
-    "hash_s": "hash the transform inputs (the task's cache key)",
-    "persist_s": "persist the transform results",
-}
-
-
-def _remainders(a: dict, sizes: list[int], together: dict[int, float]) -> list[str]:
-    """Per size, the flow's overhead split into fixed cost, the parts, and the rest."""
-    fixed_s = a.get("fixed_s")
-    rest = []
-    for n in sizes:
-        per = a["per_size"].get(n)
-        if per is None or fixed_s is None:
-            continue
-        fixed_share = fixed_s / n * 1e6
-        rest.append(
-            f"at {n:,} rows the flow's overhead of {per['overhead_us_row']:.1f} us/row is "
-            f"{fixed_share:.1f} of fixed cost spread over the rows, {together[n]:.1f} of "
-            f"these parts and {per['overhead_us_row'] - fixed_share - together[n]:.1f} "
-            "more"
-        )
-    return rest
-
-
-def _cache_parts(etl: dict, a: dict) -> list[str]:
-    parts = etl.get("cache_parts") or {}
-    if not parts:
-        return []
-    sizes = sorted(int(k) for k in parts)
-    rows = [
-        [label, *[f"{cache_part_us(parts, n, key):.1f}" for n in sizes]]
-        for key, label in CACHE_PARTS.items()
-    ]
-    together = {n: sum(cache_part_us(parts, n, key) for key in CACHE_PARTS) for n in sizes}
-    rows.append(["together (paid by the flow)", *[f"{together[n]:.1f}" for n in sizes]])
-    rows.append(
-        [
-            "result tracking of returned lists (avoided: tasks return one `Batch`)",
-            *[f"{cache_part_us(parts, n, 'track_s'):.1f}" for n in sizes],
-        ]
-    )
-    rest = "; ".join(_remainders(a, sizes, together))
-    return [
-        "### Per-row costs, measured apart",
-        "",
-        "Per-row work Prefect adds, each part timed on its own on the file's batches, "
-        "without a flow (median us per row). `transform_batch` is cached on a key "
-        "computed from its inputs, so every run hashes each batch's inputs and persists "
-        "each batch's result (that is what lets a rerun after a crash reuse finished batches). "
-        "The last line is what the flow no longer pays: after every task run Prefect "
-        "registers each element of a returned list for dependency tracking, in a "
-        "table that grows with the data; `extract` and `transform_batch` used to "
-        "return every row and record as a list, and now return one `Batch` value.",
-        "",
-        _table(["part", *[f"{n:,} rows" for n in sizes]], rows),
-        "",
-        f"The cache writes {_mb(parts[str(sizes[-1])]['persisted_bytes'])} of results for "
-        f"{sizes[-1]:,} rows. "
-        + (rest[:1].upper() + rest[1:] + ". " if rest else "")
-        + "That remainder is the same work done inside the flow: on threads that take "
-        "turns holding the interpreter lock, next to the flow's own background threads "
-        "(events, logs, heartbeats) and a server recording events on the other core. "
-        "It grows with the rows and was not isolated further: it is not Python's "
-        "cyclic garbage collector (the driver's `--gc-off` diagnostic, two runs of "
-        "each side at 1,000,000 rows: flow 30.6 and 34.3 s with the collector off, "
-        "29.9 and 39.2 s with it on, plain 14.4 to 20.4 s either way).",
-        "",
-    ]
-
-
 def _prefect_fixed(etl: dict) -> tuple[float, float | None] | None:
     """Prefect's fixed cost per flow run (flow minus the same functions as plain Python,
     on the 1,000-row file) and the heartbeat join's part of it."""
@@ -535,9 +463,8 @@ def _who_pays(etl: dict, a: dict) -> list[str]:
         "own batching adds (its functions called in the flow's batches, one transaction "
         "per batch, against one bulk write), Prefect's fixed cost per flow run (flow "
         f"minus the same functions on the 1,000-row file: {fixed[0]:.2f} s{heartbeat}), "
-        "and the rest of Prefect's cost (task-run orchestration, the transform cache's "
-        "hashing and persisting, the task threads sharing one interpreter lock with the "
-        "engine's own threads).",
+        "and the rest of Prefect's cost (task-run orchestration, the task threads sharing "
+        "one interpreter lock with the engine's own threads).",
         "",
         _table(header, rows),
         "",
@@ -550,7 +477,6 @@ def _etl_section(etl: dict, sweep: dict | None, brief: bool = False) -> list[str
     out = _etl_sizes(etl) + _who_pays(etl, a)
     if "flow" in a:
         out += _etl_flatness(a)
-    out += _cache_parts(etl, a)
     if brief:
         return out
     out += _cost_reasons(a, etl, sweep)
@@ -561,18 +487,6 @@ def _etl_section(etl: dict, sweep: dict | None, brief: bool = False) -> list[str
 
 
 # --- 3. the ETL flow: why it costs what it costs, the batch size ----------------------
-
-
-def _tracking_growth(etl: dict) -> str:
-    parts = etl.get("cache_parts") or {}
-    if len(parts) < 2:
-        return ""
-    small, large = sorted(int(k) for k in parts)[0], sorted(int(k) for k in parts)[-1]
-    return (
-        f", whose table of every row and record costs "
-        f"{cache_part_us(parts, small, 'track_s'):.1f} us per row at {small:,} rows and "
-        f"{cache_part_us(parts, large, 'track_s'):.1f} at {large:,}"
-    )
 
 
 def _cost_reasons(a: dict, etl: dict, sweep: dict | None) -> list[str]:
@@ -603,23 +517,30 @@ def _cost_reasons(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         + (f" ({per_task * 1e3:.0f} ms each, from the sweep below)" if per_task else "")
         + ": creating and finishing the run, its events, which the server has to record: "
         "the reason batches must be large.",
-        "- A part per row: the transform cache's hashing and persisting (measured apart "
-        "above), and the same work run on the task runner's threads beside Prefect's own "
-        "(event and log threads, the API client) under one interpreter lock.",
+        "- A part per row: the same work run on the task runner's threads, taking turns "
+        "holding the interpreter lock with Prefect's own (event and log threads, the API "
+        "client, heartbeats), next to a server recording events on the other core. That "
+        "part was not isolated further: it is not Python's cyclic garbage collector (the "
+        "driver's `--gc-off` diagnostic, two runs of each side at 1,000,000 rows: flow 30.6 "
+        "and 34.3 s with the collector off, 29.9 and 39.2 s with it on, plain 14.4 to "
+        "20.4 s either way).",
         "- Not any more: Prefect's default cache policy (inputs + task source + run id) "
         "hashes every task's inputs before it runs, through JSON, even where no result is "
         "persisted and the key is never read: every row of every validate and load batch. "
         "A profile of the flow at 200,000 rows put that at about 1.8 s of CPU (360 of "
-        "5,164 samples at 200 Hz). The tasks that take rows and are not meant to be "
-        "cached (`validate_batch`, `load_batch`, `load_rejects`) now say "
-        "`cache_policy=NO_CACHE`; only `transform_batch` keeps a cache, with its own "
-        "cheaper key (no upstream issue found for this default).",
+        "5,164 samples at 200 Hz). The tasks that take rows (`validate_batch`, "
+        "`transform_batch`, `load_batch`, `load_rejects`) now say `cache_policy=NO_CACHE` "
+        "(no upstream issue found for this default).",
+        "- Not any more: `transform_batch` had a cache of its own, on a cheaper key, so a "
+        "rerun could reuse finished batches; but hashing a batch's inputs for that key "
+        "(1.47 us per row) cost more than redoing the transform (1.36 us per row), before "
+        "persisting every batch's result. A rerun now transforms every batch again.",
         "- Not any more: after every task run Prefect records which run produced each "
-        "element of a returned list (result tracking), a few microseconds per row"
-        + _tracking_growth(etl)
-        + ". Extract and transform now return their rows as one `Batch` value "
-        "(`etl/utils/batch.py`); in a one-off comparison at 200,000 rows with tracking "
-        "switched off by hand the flow took 5.4 to 5.8 s instead of 7.3 to 8.7 s.",
+        "element of a returned list (result tracking), a few microseconds per row, in a "
+        "table that grows with the data. Extract and transform now return their rows as "
+        "one `Batch` value (`etl/utils/batch.py`); in a one-off comparison at 200,000 "
+        "rows with tracking switched off by hand the flow took 5.4 to 5.8 s instead of "
+        "7.3 to 8.7 s.",
         "- Not any more: Prefect walks every task argument looking for futures, twice per "
         "task run, element by element, and walks again into each upstream result it "
         "resolves. For batches of rows that walk cost several times the work itself: in a "
@@ -655,11 +576,10 @@ def _batch_size_choice(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         "",
         "Batches should be large enough that the task runs' fixed cost is small beside the "
         "work a batch carries, and small enough to keep what batching is for: a failed "
-        "load retries and rolls back one batch, a rerun reuses the finished transform "
-        "batches from the cache, memory holds a few copies of one batch's rows in flight, "
-        "and with Dask each batch is a unit of parallel work. On the default thread-pool "
-        "runner the steps are CPU-bound Python under one interpreter lock, so smaller, "
-        "more numerous batches do not run faster.",
+        "load retries and rolls back one batch, memory holds a few copies of one batch's "
+        "rows in flight, and with Dask each batch is a unit of parallel work. On the "
+        "default thread-pool runner the steps are CPU-bound Python under one interpreter "
+        "lock, so smaller, more numerous batches do not run faster.",
         "",
         "Each batch costs three mapped task runs (validate, transform, load). To keep their "
         "cost under a fifth of the work the batch carries: `batch_size >= 3 x task-run cost "
@@ -668,8 +588,7 @@ def _batch_size_choice(a: dict, etl: dict, sweep: dict | None) -> list[str]:
         + ". Beyond that the gain is lost in the noise of the fixed part (see the sweep), "
         "while every batch gets heavier to retry, to redo and to hold in memory. The default "
         f"is {batch:,}: a million rows make {-(-1_000_000 // batch)} "
-        f"batches, a failed load redoes {batch:,} rows, and the transform cache "
-        "writes one file per batch. "
+        f"batches and a failed load redoes {batch:,} rows. "
         "With Dask, also keep two or three batches per worker: `batch_size <= rows / (3 x "
         "workers)`. Set it with `ETL_BATCH_SIZE` (environment or `.env`), or per run with "
         "the flow's `batch_size` parameter.",

@@ -17,7 +17,8 @@ Sections (`--only render,suite,etl,context`):
              a Python process that imports prefect and starts and stops one test harness.
 3. etl     - the example ETL flow on a local `prefect server` (started first, its startup
              excluded) against the same functions called as plain Python, at 50k, 200k and
-             1M rows; per-row cost and its slope; the transform cache's cost measured apart.
+             1M rows; per-row cost and its slope; the fixed cost per flow run and what
+             the heartbeat and a subflow call add to it.
 4. context - a rendered project cluttered like a real checkout: Docker build context and
              `.prefectignore` upload set as a share of the tree; which Dockerfile layers a
              code change rebuilds.
@@ -139,7 +140,6 @@ def run_section(name: str, args: argparse.Namespace, settings: dict, work: Path)
             repeats,
             tuple(sizes),
             args.batch_size,
-            sorted(sizes)[len(sizes) // 2 :],  # parts timed apart at these
             postgres_url(args.server_db),
             args.warehouse_url,
         )
