@@ -229,9 +229,23 @@ def suite_verdicts(suite: dict) -> list[list[str]]:
             f"{t['suite']:.1f} s",
             f"import + harness {t['floor']:.1f} s",
             t["suite"] / t["floor"],
-            max(spread(v) for v in suite["times"].values()),
+            max(spread(suite["times"][k]) for k in ("suite", "floor")),
         )
-    ]
+    ] + (
+        [
+            [
+                "2 ... the slow tier too: pytest --slow (what CI runs)",
+                f"{t['slow']:.1f} s",
+                f"import + harness {t['floor']:.1f} s",
+                f"{t['slow'] / t['floor']:.2f}x",
+                "(context)",
+                "",
+                f"{spread(suite['times']['slow']):.2f}",
+            ]
+        ]
+        if "slow" in t
+        else []
+    )
 
 
 def _fixed_cost_rows(fixed: dict) -> list[list[str]]:
@@ -346,6 +360,27 @@ def context_verdicts(context: dict) -> list[list[str]]:
     return rows
 
 
+def stability_verdicts(series: list[dict]) -> list[list[str]]:
+    """One row per recorded series: consecutive runs under load, and how many failed."""
+    rows = []
+    for entry in series:
+        seconds = [run["seconds"] for run in entry["runs"]]
+        goal = entry.get("goal_runs", 10)
+        runs, failures = len(seconds), entry["failures"]
+        rows.append(
+            [
+                f"5 stable under load: {entry['label']}",
+                f"{failures} failed of {runs} runs",
+                f"load {entry['load_processes']} on {entry['cores']} cores",
+                "",
+                f"0 failed of >= {goal}",
+                mark(failures == 0 and runs >= goal),
+                f"{max(seconds) / min(seconds):.2f}" if seconds else "",
+            ]
+        )
+    return rows
+
+
 def summary_rows(results: dict) -> list[list[str]]:
     """The summary table of a run: one [target, measured, baseline, ratio, goal, met,
     spread] row per figure, for the sections the run has."""
@@ -355,5 +390,6 @@ def summary_rows(results: dict) -> list[list[str]]:
         "etl": etl_verdicts,
         "etl_postgres": etl_verdicts,
         "context": context_verdicts,
+        "stability": stability_verdicts,
     }
     return [row for name, fn in verdicts.items() if results.get(name) for row in fn(results[name])]

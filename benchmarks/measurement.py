@@ -170,7 +170,19 @@ def bench_suite(template: Path, work: Path, repeats: int) -> dict:
         check(result, "the test-harness floor")
         return seconds
 
-    times = common.interleaved(repeats, {"suite": suite, "floor": floor}, say)
+    def slow_tier(round_: int) -> float:
+        """`pytest --slow`, what the generated CI runs: timed for context, not judged."""
+        seconds, result = run_timed(
+            [PYTHON, "-m", "pytest", "-q", "--slow", "-p", "no:cacheprovider"],
+            cwd=project,
+            env=clean_env(PREFECT_HOME=str(work / f"slow-home-{round_}")),
+            timeout=1800,
+        )
+        check(result, "the rendered project's pytest --slow run")
+        return seconds
+
+    variants = {"suite": suite, "floor": floor, "slow": slow_tier}
+    times = common.interleaved(repeats, variants, say)
     return {
         "times": times,
         "result_line": counts[-1] if counts else "",

@@ -113,15 +113,15 @@ def _latest_run(latest: dict) -> list[str]:
         ["load average", f"{load['start']:.2f} at the start, {load['end']:.2f} at the end"],
         ["wall time", f"{latest['total_seconds'] / 60:.1f} min ({sections})"],
     ]
-    etl_run = latest.get("etl_run")
-    if etl_run:
+    for run in latest.get("later_runs", []):
         rows += [
             [
-                "ETL section",
-                f"from a later ETL-only run: `{etl_run['command']}`, {etl_run['started']}, "
-                f"revision {etl_run['revision']}, {(etl_run['total_seconds'] or 0) / 60:.1f} "
-                f"min, load average {etl_run['load_average']['start']:.2f} -> "
-                f"{etl_run['load_average']['end']:.2f} (`benchmarks/results/etl.json`)",
+                run["label"],
+                f"from a later run of that section alone: `{run['command']}`, "
+                f"{run['started']}, revision {run['revision']}, "
+                f"{(run['total_seconds'] or 0) / 60:.1f} min, load average "
+                f"{run['load_average']['start']:.2f} -> {run['load_average']['end']:.2f} "
+                f"(`benchmarks/results/{run['file']}`)",
             ]
         ]
     return [
@@ -185,20 +185,20 @@ def _render_section(render: dict) -> list[str]:
 # --- 2. the rendered test suite -------------------------------------------------------
 
 SUITE_TIME = (
-    "Beyond the floor, the time is flow runs against the harness. The suite makes "
-    "about twenty of them (idempotency, retries, a failed load and its rerun, a "
-    "crash and its rerun, notifications, secrets in logs, the report flow), starts "
-    "a local Dask cluster of two worker processes, and runs one flow in a subprocess "
-    "that it kills. The harness runs its server on SQLite, where creating a flow "
-    "run right after another one's task runs often gets `503` (database is locked; "
-    "the server's event recorder holds it; PrefectHQ/prefect#18934) and the client "
-    "waits two seconds before retrying: most flow tests take 2 to 5 s for a "
-    "201-row sample. The harness turns flow-run heartbeats off (each run would "
-    "otherwise wait up to a second for its heartbeat thread). A ratio near 1.5 "
-    "would leave room for two or three flow runs in the whole suite; the suite's "
-    "purpose (showing failures, retries and reruns on a real server) needs more "
-    'than that. Unit tests need no server: `pytest -m "not server"` runs them '
-    "in a few seconds."
+    "Beyond the floor, the time is flow runs against the one harness all tests share: "
+    "about twenty of them (idempotency, a corrected row, retries with backoff, a failed "
+    "load and its rerun, rejects, notifications, secrets in logs, the report flow, the "
+    "PostgreSQL cases when `ETL_WAREHOUSE_URL` names a server). What makes each cheap: "
+    "retry delays under test are a hundredth of the real ones (a unit test holds the "
+    "real ones to the backoff policy); flow-run heartbeats are off under the harness "
+    "(each run would wait up to a second for its heartbeat thread); the rendered "
+    "`prefect.toml` has the server record task runs in batches, which removes the SQLite "
+    "`503` answers and the client's two-second retries (PrefectHQ/prefect#18934). The "
+    "slow tier (`pytest --slow`, what CI runs) adds a local Dask cluster of two worker "
+    "processes, a flow process killed mid-load with its rerun, and the linters. A ratio "
+    "of 1.5 would leave room for about five flow runs in the whole suite; showing "
+    "failures, retries and reruns on a real server takes more than that. Unit tests need "
+    'no server: `pytest -m "not server"` runs them in a few seconds.'
 )
 
 
@@ -220,8 +220,9 @@ def _suite_section(suite: dict) -> list[str]:
     return [
         "## 2. The rendered test suite",
         "",
-        "The whole `pytest` run of a project rendered with the default answers, in the "
-        "template's development environment with the project as the working directory "
+        "The whole `pytest` run (the quick tier, what a user runs after a change) of a "
+        "project rendered with the default answers, in the template's development "
+        "environment with the project as the working directory "
         f"(`{suite['result_line']}`), against the unavoidable floor of any flow test: a "
         "Python process that imports Prefect and starts and stops one "
         "`prefect_test_harness()` (what the suite's session fixture does once).",
@@ -235,6 +236,17 @@ def _suite_section(suite: dict) -> list[str]:
                     f"{median(times['floor']):.1f} s",
                     f"{spread(times['floor']):.2f}",
                 ],
+                *(
+                    [
+                        [
+                            "pytest --slow",
+                            f"{median(times['slow']):.1f} s",
+                            f"{spread(times['slow']):.2f}",
+                        ]
+                    ]
+                    if "slow" in times
+                    else []
+                ),
             ],
         ),
         "",
@@ -710,18 +722,23 @@ REPRODUCING = [
     "# the ETL section for real, both warehouses (to etl.json, which this page reads in",
     "# place of latest.json's ETL section; a user that may create databases):",
     "createdb etl_bench  # or: CREATE DATABASE etl_bench OWNER prefect",
-    "uv run python benchmarks/run.py --only etl --sizes 50000,200000,1000000 --repeats 3 \\",
+    "uv run python benchmarks/run.py --only etl --sizes 50000,200000,1000000 --repeats 5 \\",
     "    --warehouse-url postgresql+psycopg://prefect:prefect@127.0.0.1:5432/etl_bench",
+    "uv run python benchmarks/run.py --only suite    # the rendered suite (to suite.json)",
     "uv run python benchmarks/run.py --sweep         # the flow over a range of batch sizes",
+    "# section 5: a command repeated under load (appends to stability.json), e.g. the",
+    "# rendered suite's server tests, both tiers, in a rendered project:",
+    "uv run python scripts/stability.py --runs 10 --load 2 --cwd PROJECT --label NAME -- \\",
+    "    PROJECT/.venv/bin/python -m pytest -q -p no:cacheprovider -m server --slow",
     "```",
     "",
     "The ETL section and the sweep run their server on PostgreSQL when "
     "`TEMPLATE_TEST_POSTGRES_URL` is set (`postgresql+asyncpg://user:password@host:port/db`, "
     "a user that may create databases; `.ci/run` sets one up), else on SQLite; "
     "`--server-db sqlite|postgres` chooses. "
-    "Raw figures are kept in `benchmarks/results/` (`latest.json`, `etl.json`, `sweep.json`). "
-    "The "
-    "benchmarks are not tests: nothing fails when a figure misses its goal.",
+    "Raw figures are kept in `benchmarks/results/` (`latest.json`, `etl.json`, "
+    "`suite.json`, `sweep.json`, `stability.json`). The benchmarks are not tests: nothing "
+    "fails when a figure misses its goal.",
     "",
 ]
 
@@ -781,28 +798,77 @@ def page(latest: dict | None, sweep: dict | None) -> str:
     out += _other_etl_runs(latest.get("other_etl_runs", []))
     if latest.get("context"):
         out += _context_sets(latest["context"]) + _context_layers(latest["context"])
+    if latest.get("stability"):
+        out += _stability_section(latest["stability"])
     return "\n".join(out + REPRODUCING)
 
 
-def merge_etl(latest: dict | None, etl_run: dict | None) -> dict | None:
-    """`latest.json` with its ETL section replaced by a later ETL-only run's (`etl.json`:
-    both warehouses), that run's details noted beside the full run's."""
-    if not (latest and etl_run and etl_run.get("etl")):
+def _stability_section(series: list[dict]) -> list[str]:
+    rows = []
+    for entry in series:
+        seconds = sorted(run["seconds"] for run in entry["runs"])
+        rows.append(
+            [
+                entry["label"],
+                f"`{entry['command']}`" + (f" (in `{entry['cwd']}`)" if entry.get("cwd") else ""),
+                entry.get("revision") or "",
+                entry["when"],
+                f"{entry['load_processes']} on {entry['cores']} cores",
+                f"{len(seconds)} ({entry['failures']} failed)",
+                f"{seconds[0]:.0f} / {seconds[len(seconds) // 2]:.0f} / {seconds[-1]:.0f} s",
+            ]
+        )
+    return [
+        "## 5. Stable on a loaded machine",
+        "",
+        "Each series runs one command again and again, consecutively, while busy-looping "
+        "processes keep every core loaded (`scripts/stability.py --load N`), and records "
+        "every run in `benchmarks/results/stability.json`. A test whose result depends on the "
+        "machine's speed fails here sooner or later. Goal: no failure in ten runs of the "
+        "tests that start a server or wait on a run, and in three runs of the template's "
+        "whole suite.",
+        "",
+        _table(
+            ["series", "command", "revision", "when", "load", "runs", "wall min / median / max"],
+            rows,
+        ),
+        "",
+    ]
+
+
+SECTION_RUNS = {  # one-section runs the page reads in place of latest.json's section
+    "etl.json": ("ETL section", ("etl", "etl_postgres")),
+    "suite.json": ("test suite section", ("suite",)),
+}
+
+
+def merge_section(latest: dict | None, run: dict | None, name: str) -> dict | None:
+    """`latest.json` with a section replaced by a later one-section run's (`etl.json`:
+    both warehouses; `suite.json`: the rendered suite), that run's details noted beside the
+    full run's under `later_runs`."""
+    label, keys = SECTION_RUNS[name]
+    if not (latest and run and run.get(keys[0])):
         return latest
-    merged = {k: v for k, v in latest.items() if k not in ("etl", "etl_postgres")}
-    merged.update({k: etl_run[k] for k in ("etl", "etl_postgres") if k in etl_run})
+    merged = {k: v for k, v in latest.items() if k not in keys}
+    merged.update({k: run[k] for k in keys if k in run})
     details = ("command", "started", "revision", "load_average", "total_seconds", "machine")
-    merged["etl_run"] = {k: etl_run.get(k) for k in details}
+    later = {k: run.get(k) for k in details} | {"label": label, "file": name}
+    merged["later_runs"] = [*latest.get("later_runs", []), later]
     return merged
 
 
 def load(results_dir: Path) -> tuple[dict | None, dict | None]:
-    """`latest.json` (its ETL section from `etl.json` when an ETL-only run was recorded)
-    and the sweep of `sweep.json` (with its run's details), if recorded."""
+    """`latest.json` (a section from `etl.json` or `suite.json` when a one-section run was
+    recorded) and the sweep of `sweep.json` (with its run's details), if recorded."""
     latest_path, sweep_path = results_dir / "latest.json", results_dir / "sweep.json"
     latest = json.loads(latest_path.read_text()) if latest_path.exists() else None
-    etl_path = results_dir / "etl.json"
-    latest = merge_etl(latest, json.loads(etl_path.read_text()) if etl_path.exists() else None)
+    for name in SECTION_RUNS:
+        path = results_dir / name
+        run = json.loads(path.read_text()) if path.exists() else None
+        latest = merge_section(latest, run, name)
+    stability = results_dir / "stability.json"
+    if latest is not None and stability.exists():
+        latest["stability"] = json.loads(stability.read_text())
     if latest is not None:
         others = sorted(results_dir.glob("etl-*.json"))
         latest["other_etl_runs"] = [json.loads(p.read_text()) for p in others]

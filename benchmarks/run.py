@@ -182,11 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     full = settings["full"]
     name = "sweep.json" if args.sweep else ("latest.json" if full else "quick.json")
-    etl_only = not (full or args.sweep or args.quick) and args.only == "etl"
-    if etl_only and settings["repeats"] >= 3:
-        # A real ETL-only run: kept in etl.json, which the page reads in place of
-        # latest.json's ETL section (the other sections stay as latest.json has them).
-        name = "etl.json"
+    one_section = not (full or args.sweep or args.quick) and args.only in ("etl", "suite")
+    if one_section and min(settings["repeats"], settings["suite_repeats"]) >= 3:
+        # A real one-section run: kept in etl.json or suite.json, which the page reads in
+        # place of latest.json's section (the other sections stay as latest.json has them).
+        name = f"{args.only}.json"
     (RESULTS / name).write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(sweep_text(results["sweep"]) if args.sweep else summary_text(results))
     print(
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{results['load_average']['start']:.2f} -> {results['load_average']['end']:.2f} "
         f"on {results['machine']['nproc']} cores; figures in benchmarks/results/{name}"
     )
-    if not args.no_docs and (full or args.sweep or name == "etl.json"):
+    if not args.no_docs and (full or args.sweep or name in ("etl.json", "suite.json")):
         write_doc(DOC, RESULTS)
         print(f"wrote {DOC.relative_to(REPO)}")
     return 0

@@ -53,6 +53,17 @@ def run_once(command: list[str], cwd: Path, timeout: float) -> tuple[int, float,
     return status, time.perf_counter() - start, lines[-1] if lines else ""
 
 
+def revision(cwd: Path) -> str:
+    """The commit the command ran on (of `cwd`, else of this checkout), for the page."""
+    for where in (cwd, ROOT):
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=where, capture_output=True, text=True
+        )
+        if found.returncode == 0:
+            return found.stdout.strip()
+    return ""
+
+
 def record(entry: dict) -> None:
     history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     history.append(entry)
@@ -67,6 +78,9 @@ def main() -> int:
     parser.add_argument("--label", default="", help="name of this series on the benchmark page")
     parser.add_argument("--cwd", type=Path, default=Path.cwd())
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run")
+    parser.add_argument(
+        "--goal-runs", type=int, default=10, help="consecutive clean runs the page asks for"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command")
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -98,6 +112,8 @@ def main() -> int:
             "cores": os.cpu_count(),
             "python": platform.python_version(),
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "revision": revision(args.cwd),
+            "goal_runs": args.goal_runs,
             "runs": runs,
             "failures": failures,
         }
