@@ -39,8 +39,10 @@ def start_load(processes: int) -> list[multiprocessing.Process]:
     return load
 
 
-def run_once(command: list[str], cwd: Path, timeout: float) -> tuple[int, float, str]:
-    """Exit status, wall seconds and the last output line of one run."""
+def run_once(
+    command: list[str], cwd: Path, timeout: float, log: Path | None = None
+) -> tuple[int, float, str]:
+    """Exit status, wall seconds and the last output line of one run (all of it to `log`)."""
     start = time.perf_counter()
     try:
         result = subprocess.run(
@@ -49,6 +51,9 @@ def run_once(command: list[str], cwd: Path, timeout: float) -> tuple[int, float,
         status, output = result.returncode, result.stdout + result.stderr
     except subprocess.TimeoutExpired as expired:
         status, output = -1, f"timed out after {timeout:.0f} s: {expired}"
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(output)
     lines = [line for line in output.strip().splitlines() if line.strip()]
     return status, time.perf_counter() - start, lines[-1] if lines else ""
 
@@ -81,6 +86,7 @@ def main() -> int:
     parser.add_argument(
         "--goal-runs", type=int, default=10, help="consecutive clean runs the page asks for"
     )
+    parser.add_argument("--logs", type=Path, help="keep each run's output here (run-N.log)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command")
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -90,7 +96,8 @@ def main() -> int:
     runs = []
     try:
         for number in range(1, args.runs + 1):
-            status, seconds, last = run_once(command, args.cwd, args.timeout)
+            log = args.logs / f"run-{number}.log" if args.logs else None
+            status, seconds, last = run_once(command, args.cwd, args.timeout, log)
             runs.append({"status": status, "seconds": round(seconds, 1), "last_line": last})
             print(f"run {number}/{args.runs}: exit {status} in {seconds:.1f} s  {last[:100]}")
             sys.stdout.flush()
