@@ -398,7 +398,10 @@ def _slope_row(label: str, kind: dict) -> list[str]:
 def _etl_flatness(a: dict) -> list[str]:
     f, p = a["flow"], a["plain"]
     slopes = [_slope_row("plain Python", p), _slope_row("flow", f)]
-    if "variable" in a:
+    if "variable_fixed_s" in a:
+        label = f"flow, heartbeats off, without its fixed {a['variable_fixed_s']:.2f} s"
+        slopes.append(_slope_row(label, a["variable"]))
+    elif "variable" in a:
         slopes.append(_slope_row(f"flow without its fixed {a['fixed_s']:.2f} s", a["variable"]))
     verdict = "no fixed-cost run to judge by."
     if "flat" in a:
@@ -417,7 +420,10 @@ def _etl_flatness(a: dict) -> list[str]:
         "cost against the row count, and the change it makes across the sizes "
         "(relative to the mean). The flow's raw per-row cost falls, only because "
         "its fixed cost (the 1,000-row line) is spread over more rows; without that "
-        "fixed part it should change no more than plain Python's own.",
+        "fixed part it should change no more than plain Python's own. Where the run timed "
+        "each size with heartbeats off as well, the judged line uses those times (minus the "
+        "1,000-row run with heartbeats off): the heartbeat stop rounds every run up to "
+        "whole seconds, by a different amount at each size, which no fixed part removes.",
         "",
         _table(["per-row cost of", "slope, us/row per 1M rows", "change across sizes"], slopes),
         "",
@@ -447,11 +453,14 @@ def _prefect_fixed(etl: dict) -> tuple[float, float | None] | None:
 
 def _who_pays(etl: dict, a: dict) -> list[str]:
     """Each size's flow time split: the fastest loader, the template's batching (its own
-    functions in the flow's batches), Prefect's fixed cost per run, and the rest."""
+    functions in the flow's batches), Prefect's fixed cost per run, and the rest; with
+    heartbeats-off runs at each size, the heartbeat stop apart from the rest."""
     fixed = _prefect_fixed(etl)
     per = a["per_size"]
     if fixed is None or not all("batched_s" in p for p in per.values()):
         return []
+    if "variable_fixed_s" in a:
+        return _who_pays_heartbeat_apart(etl, a)
     rows = []
     for n, p in per.items():
         template, prefect = p["batched_s"] - p["plain_s"], p["flow_s"] - p["batched_s"]
@@ -477,6 +486,44 @@ def _who_pays(etl: dict, a: dict) -> list[str]:
         f"minus the same functions on the 1,000-row file: {fixed[0]:.2f} s{heartbeat}), "
         "and the rest of Prefect's cost (task-run orchestration, the task threads sharing "
         "one interpreter lock with the engine's own threads).",
+        "",
+        _table(header, rows),
+        "",
+    ]
+
+
+def _who_pays_heartbeat_apart(etl: dict, a: dict) -> list[str]:
+    runs = etl["fixed"]["runs"]
+    per_run = a["variable_fixed_s"] - median(runs["plain"])  # heartbeats off, 1,000 rows
+    rows = []
+    for n, p in a["per_size"].items():
+        template = p["batched_s"] - p["plain_s"]
+        stop = p["flow_s"] - p["noheartbeat_s"]
+        rest = p["noheartbeat_s"] - p["batched_s"] - per_run
+        rows.append(
+            [
+                f"{n:,}",
+                f"{p['plain_s']:.2f}",
+                f"{template:+.2f}",
+                f"{per_run:+.2f}",
+                f"{rest:+.2f} ({rest / n * 1e6:.1f} us/row)",
+                f"{stop:+.2f}",
+                f"{p['ratio']:.2f}x",
+                f"{p['batched_s'] / p['plain_s']:.2f}x",
+                f"{p['noheartbeat_s'] / p['plain_s']:.2f}x",
+            ]
+        )
+    header = ["rows", "fastest s", "template batching", "Prefect per run", "Prefect rest"]
+    header += ["heartbeat stop", "flow / fastest", "template only", "heartbeats off"]
+    return [
+        "Who pays for the difference: the fastest loader's time, then what the template's "
+        "own batching adds (its functions called in the flow's batches, one transaction "
+        "per batch, against one bulk write), Prefect's cost per flow run with heartbeats "
+        f"off (the 1,000-row file: {per_run:.2f} s), the rest of Prefect's cost (task-run "
+        "orchestration, the task threads sharing one interpreter lock with the engine's "
+        "own threads), and the heartbeat stop at that size (flow minus the same flow with "
+        "heartbeats off: the wait for the heartbeat thread's one-second sleep to end, "
+        "PrefectHQ/prefect#19641). The last column is the ratio with heartbeats off.",
         "",
         _table(header, rows),
         "",

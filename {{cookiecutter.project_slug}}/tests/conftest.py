@@ -7,6 +7,7 @@ one costs seconds: request the `prefect_server` fixture (or mark the test `serve
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,17 +86,17 @@ def postgres_url() -> str | None:
     return text if text.startswith("postgresql") else None
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty warehouse for one test: a SQLite file, then a PostgreSQL schema.
+WAREHOUSES = ["sqlite", "postgres"]
 
-    Every test that takes it runs on both databases. The PostgreSQL case gets a schema of
-    its own on the server ETL_WAREHOUSE_URL names (its URL selects it through
-    `search_path`), dropped afterwards; it is skipped, with the reason, when that
-    variable does not point at PostgreSQL.
-    """
-    if request.param == "sqlite":
-        yield str(tmp_path / "warehouse.db")
+
+@contextlib.contextmanager
+def fresh_warehouse(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh, empty warehouse: a SQLite file in `folder`, or a PostgreSQL schema of its
+    own on the server ETL_WAREHOUSE_URL names (its URL selects it through `search_path`),
+    dropped afterwards; skipped, with the reason, when that variable does not point at
+    PostgreSQL."""
+    if kind == "sqlite":
+        yield str(folder / "warehouse.db")
         return
     base = postgres_url()
     if base is None:
@@ -105,6 +106,14 @@ def database(request, tmp_path: Path) -> Iterator[str]:
     from tests.faults import fresh_schema
 
     with fresh_schema(base) as url:
+        yield url
+
+
+@pytest.fixture(params=WAREHOUSES)
+def database(request, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty warehouse for one test; every test that takes it runs on both
+    databases (see `fresh_warehouse`)."""
+    with fresh_warehouse(request.param, tmp_path) as url:
         yield url
 
 

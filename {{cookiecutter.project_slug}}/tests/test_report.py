@@ -13,6 +13,7 @@ from etl.flows.example_etl import EtlParams, example_etl
 from etl.flows.orders_report import orders_report
 from etl.tasks.report import combine
 from etl_tools import checks
+from tests.conftest import WAREHOUSES, fresh_warehouse
 
 
 def test_combine_adds_up_the_months():
@@ -33,10 +34,12 @@ def test_weekday_schedule_fires_on_weekdays_only(project_root):
     assert days == {0, 1, 2, 3, 4}
 
 
-@pytest.fixture
-def loaded(database):
-    example_etl(EtlParams(database=database))
-    return database
+@pytest.fixture(scope="module", params=WAREHOUSES)
+def loaded(request, tmp_path_factory, prefect_server):
+    """One loaded warehouse that both report tests read: one ETL flow run, not two."""
+    with fresh_warehouse(request.param, tmp_path_factory.mktemp("report")) as database:
+        example_etl(EtlParams(database=database))
+        yield database
 
 
 @pytest.mark.usefixtures("prefect_server")
