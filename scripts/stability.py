@@ -69,9 +69,14 @@ def revision(cwd: Path) -> str:
     return ""
 
 
-def record(entry: dict) -> None:
+def record(entry: dict, replace_last: bool = False) -> None:
+    """Append `entry` to the stored series (or replace the last one: the same series, one
+    run further), so a series stopped half-way keeps the runs it finished."""
     history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    history.append(entry)
+    if replace_last and history:
+        history[-1] = entry
+    else:
+        history.append(entry)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(history, indent=2) + "\n")
 
@@ -93,37 +98,37 @@ def main() -> int:
     if not command:
         parser.error("give the command to repeat after --")
     load = start_load(args.load)
-    runs = []
+    runs: list[dict] = []
+    entry = {
+        "label": args.label or " ".join(command),
+        "command": " ".join(command),
+        "cwd": str(args.cwd),
+        "load_processes": args.load,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "revision": revision(args.cwd),
+        "goal_runs": args.goal_runs,
+        "runs": runs,
+        "failures": 0,
+    }
     try:
         for number in range(1, args.runs + 1):
             log = args.logs / f"run-{number}.log" if args.logs else None
             status, seconds, last = run_once(command, args.cwd, args.timeout, log)
             runs.append({"status": status, "seconds": round(seconds, 1), "last_line": last})
+            entry["failures"] = sum(1 for run in runs if run["status"] != 0)
+            record(entry, replace_last=number > 1)  # kept even if the series stops here
             print(f"run {number}/{args.runs}: exit {status} in {seconds:.1f} s  {last[:100]}")
             sys.stdout.flush()
     finally:
         for process in load:
             process.terminate()
-    failures = sum(1 for run in runs if run["status"] != 0)
+    failures = entry["failures"]
     seconds = sorted(run["seconds"] for run in runs)
     print(
         f"{len(runs)} runs under load {args.load}: {failures} failed; wall "
         f"min {seconds[0]} s, median {seconds[len(seconds) // 2]} s, max {seconds[-1]} s"
-    )
-    record(
-        {
-            "label": args.label or " ".join(command),
-            "command": " ".join(command),
-            "cwd": str(args.cwd),
-            "load_processes": args.load,
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "revision": revision(args.cwd),
-            "goal_runs": args.goal_runs,
-            "runs": runs,
-            "failures": failures,
-        }
     )
     return 1 if failures else 0
 
