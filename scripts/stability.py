@@ -39,6 +39,20 @@ def start_load(processes: int) -> list[multiprocessing.Process]:
     return load
 
 
+def outside_environment() -> dict[str, str]:
+    """This environment without the virtual environment `uv run` put this script in: the
+    command runs as it would from a plain shell (a fresh machine's CI has no `ruff` on
+    PATH, and the template's tests check that nothing leaks it)."""
+    env = dict(os.environ)
+    venv = env.pop("VIRTUAL_ENV", None)
+    if venv:
+        bin_dir = str(Path(venv) / "bin")
+        env["PATH"] = os.pathsep.join(
+            p for p in env.get("PATH", "").split(os.pathsep) if p != bin_dir
+        )
+    return env
+
+
 def run_once(
     command: list[str], cwd: Path, timeout: float, log: Path | None = None
 ) -> tuple[int, float, str]:
@@ -46,7 +60,13 @@ def run_once(
     start = time.perf_counter()
     try:
         result = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+            command,
+            cwd=cwd,
+            env=outside_environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         status, output = result.returncode, result.stdout + result.stderr
     except subprocess.TimeoutExpired as expired:

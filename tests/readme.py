@@ -123,13 +123,18 @@ def _mentioning(path: Path) -> list[str]:
 
 
 def _mentioning_pids(path: Path) -> list[tuple[str, str]]:
+    """Processes that name `path` in their command line or run inside it: a server that
+    `etl-dev` started (`prefect server start --port N`, its own session) names no path,
+    but its working directory is the project."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(cmdline.parent / "cwd")
         except OSError:
             continue
-        if str(path) in text and int(cmdline.parent.name) != os.getpid():
+        inside = cwd == str(path) or cwd.startswith(f"{path}/")
+        if (str(path) in text or inside) and int(cmdline.parent.name) != os.getpid():
             found.append((cmdline.parent.name, text.strip()))
     return found
 
