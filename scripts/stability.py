@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -117,6 +118,9 @@ def main() -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the command to repeat after --")
+    # Started as a background job (`... &`), this process ignores SIGINT, and so would the
+    # command: its tests that press Ctrl-C would fail for that reason alone.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     load = start_load(args.load)
     runs: list[dict] = []
     entry = {

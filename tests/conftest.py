@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
+
+# Several tests press Ctrl-C (SIGINT) on `etl-dev`, `serve` and workers they started. A
+# shell starts background jobs (`cmd &`) with SIGINT ignored, and children inherit that:
+# a suite run that way would see Ctrl-C do nothing. Ctrl-C works here as in a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())

@@ -116,7 +116,7 @@ def test_etl_dev_keeps_running_is_reused_and_stops_on_ctrl_c(tmp_path, reap):
         assert "starting a Prefect server" not in again.stdout
         first.send_signal(signal.SIGINT)
         # A ceiling, not a wait: etl-dev stops the worker, then the server, allowing each
-        # 20 s for Ctrl-C and 20 s for SIGTERM; a loaded machine once needed more than 90 s.
+        # 20 s for Ctrl-C and 20 s for SIGTERM, so 90 s would leave no margin.
         rest = wait_for_line(first, "stopped everything etl-dev started", 300)
         assert first.wait(timeout=30) == 0, rest
     finally:

@@ -4,8 +4,7 @@ The rendered project's serve entry point runs as a user starts it (from the proj
 against a real local server), registers its `served` deployments, and runs a flow run
 created through the API in its own process. Ctrl-C (SIGINT to its process group) must
 stop it, exit 0, and leave no process behind: not the runner, not a flow run. It stops in
-about a second; the ceiling is two minutes, because on a machine whose cores are all busy
-(three runs of the whole suite under load) the runner's graceful stop once took over 30 s.
+about a second; two minutes is a ceiling for a machine whose cores are all busy.
 """
 
 from __future__ import annotations
