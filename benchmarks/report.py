@@ -880,7 +880,20 @@ def _stability_section(series: list[dict]) -> list[str]:
             rows,
         ),
         "",
+        *_stability_failures(series),
     ]
+
+
+def _stability_failures(series: list[dict]) -> list[str]:
+    """Each failed run's last line, and the failed tests with their causes where recorded."""
+    lines = []
+    for entry in series:
+        for number, run in enumerate(entry["runs"], 1):
+            if run["status"] == 0:
+                continue
+            lines.append(f"- {entry['label']}, run {number}: `{run['last_line']}`")
+            lines += [f"  - {failed}" for failed in run.get("failed", [])]
+    return ["Failed runs:", "", *lines, ""] if lines else []
 
 
 SECTION_RUNS = {  # one-section runs the page reads in place of latest.json's section
