@@ -52,7 +52,7 @@ def _fixed_noheartbeat(etl: dict) -> float | None:
     return median(runs["flow-noheartbeat"]) if "flow-noheartbeat" in runs else None
 
 
-def _per_size(etl: dict, sizes: list[int], fixed_s: float | None) -> dict[int, dict]:
+def _per_size(etl: dict, sizes: list[int]) -> dict[int, dict]:
     per: dict[int, dict] = {}
     fixed_off = _fixed_noheartbeat(etl)
     for n in sizes:
@@ -73,8 +73,6 @@ def _per_size(etl: dict, sizes: list[int], fixed_s: float | None) -> dict[int, d
             # without the heartbeat stop, which rounds each run up to whole seconds.
             per[n]["noheartbeat_s"] = median(runs["flow-noheartbeat"])
             per[n]["variable_us_row"] = (per[n]["noheartbeat_s"] - fixed_off) / n * 1e6
-        elif fixed_s is not None:
-            per[n]["variable_us_row"] = (flow_s - fixed_s) / n * 1e6
         if baseline(etl) != "plain" and "plain" in runs:
             # the project's functions in the flow's batches, without Prefect
             per[n]["batched_s"] = median(runs["plain"])
@@ -122,14 +120,15 @@ def etl_analysis(etl: dict) -> dict:
 
     The flow's per-row cost falls as rows grow only because its fixed cost (measured on a
     1,000-row file) is spread thinner; whether the rest of it is flat is read from the
-    per-row cost without that fixed part ("variable"): its least-squares slope over the
+    per-row cost with heartbeats off, without the 1,000-row heartbeats-off run ("variable";
+    the heartbeat stop rounds each run to whole seconds): its least-squares slope over the
     sizes, as a relative change across the range, against plain Python's own change."""
     sizes = sorted(int(k) for k in etl["sizes"])
     fixed_s = None
     if "fixed" in etl:
         runs = etl["fixed"]["runs"]
         fixed_s = median(runs["flow"]) - baseline_s(etl, runs)
-    result: dict = {"per_size": _per_size(etl, sizes, fixed_s), "fixed_s": fixed_s}
+    result: dict = {"per_size": _per_size(etl, sizes), "fixed_s": fixed_s}
     if all("noheartbeat_s" in p for p in result["per_size"].values()):
         result["variable_fixed_s"] = _fixed_noheartbeat(etl)  # heartbeats off, 1,000 rows
     if len(sizes) >= 2:
@@ -305,11 +304,7 @@ def _flatness_row(analysis: dict, where: str) -> list[str]:
         f"3 ETL per-row cost flat as rows grow ({where})",
         "flow us/row "
         + ", ".join(f"{x['flow_us_row']:.1f}" for x in per)
-        + (
-            "; heartbeats off, without fixed "
-            if "variable_fixed_s" in analysis
-            else "; without fixed "
-        )
+        + "; heartbeats off, without fixed "
         + ", ".join(f"{x['variable_us_row']:.1f}" for x in per),
         "plain us/row " + ", ".join(f"{x['plain_us_row']:.1f}" for x in per),
         f"{v['relative_change']:+.0%} (plain {p['relative_change']:+.0%})",

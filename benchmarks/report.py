@@ -398,11 +398,9 @@ def _slope_row(label: str, kind: dict) -> list[str]:
 def _etl_flatness(a: dict) -> list[str]:
     f, p = a["flow"], a["plain"]
     slopes = [_slope_row("plain Python", p), _slope_row("flow", f)]
-    if "variable_fixed_s" in a:
+    if "variable" in a:
         label = f"flow, heartbeats off, without its fixed {a['variable_fixed_s']:.2f} s"
         slopes.append(_slope_row(label, a["variable"]))
-    elif "variable" in a:
-        slopes.append(_slope_row(f"flow without its fixed {a['fixed_s']:.2f} s", a["variable"]))
     verdict = "no fixed-cost run to judge by."
     if "flat" in a:
         allowed = f"allowed: {a['flat_allowed']:+.0%}, i.e. plain's change + 10 points"
@@ -439,60 +437,13 @@ def _etl_flatness(a: dict) -> list[str]:
     ]
 
 
-def _prefect_fixed(etl: dict) -> tuple[float, float | None] | None:
-    """Prefect's fixed cost per flow run (flow minus the same functions as plain Python,
-    on the 1,000-row file) and the heartbeat join's part of it."""
-    runs = (etl.get("fixed") or {}).get("runs", {})
-    if "plain" not in runs:
-        return None
-    hb = runs.get("flow-noheartbeat")
-    return median(runs["flow"]) - median(runs["plain"]), (
-        median(runs["flow"]) - median(hb) if hb else None
-    )
-
-
 def _who_pays(etl: dict, a: dict) -> list[str]:
     """Each size's flow time split: the fastest loader, the template's batching (its own
-    functions in the flow's batches), Prefect's fixed cost per run, and the rest; with
-    heartbeats-off runs at each size, the heartbeat stop apart from the rest."""
-    fixed = _prefect_fixed(etl)
+    functions in the flow's batches), Prefect's cost per run and the rest (heartbeats
+    off), and the heartbeat stop; nothing for a run without heartbeats-off times."""
     per = a["per_size"]
-    if fixed is None or not all("batched_s" in p for p in per.values()):
+    if "variable_fixed_s" not in a or not all("batched_s" in p for p in per.values()):
         return []
-    if "variable_fixed_s" in a:
-        return _who_pays_heartbeat_apart(etl, a)
-    rows = []
-    for n, p in per.items():
-        template, prefect = p["batched_s"] - p["plain_s"], p["flow_s"] - p["batched_s"]
-        rows.append(
-            [
-                f"{n:,}",
-                f"{p['plain_s']:.2f}",
-                f"{template:+.2f}",
-                f"{fixed[0]:+.2f}",
-                f"{prefect - fixed[0]:+.2f} ({(prefect - fixed[0]) / n * 1e6:.1f} us/row)",
-                f"{p['ratio']:.2f}x",
-                f"{p['batched_s'] / p['plain_s']:.2f}x",
-                f"{(p['flow_s'] - fixed[0]) / p['plain_s']:.2f}x",
-            ]
-        )
-    heartbeat = f", {fixed[1]:.2f} s of it the heartbeat join" if fixed[1] is not None else ""
-    header = ["rows", "fastest s", "template batching", "Prefect fixed", "Prefect rest"]
-    header += ["flow / fastest", "template only", "without Prefect's fixed"]
-    return [
-        "Who pays for the difference: the fastest loader's time, then what the template's "
-        "own batching adds (its functions called in the flow's batches, one transaction "
-        "per batch, against one bulk write), Prefect's fixed cost per flow run (flow "
-        f"minus the same functions on the 1,000-row file: {fixed[0]:.2f} s{heartbeat}), "
-        "and the rest of Prefect's cost (task-run orchestration, the task threads sharing "
-        "one interpreter lock with the engine's own threads).",
-        "",
-        _table(header, rows),
-        "",
-    ]
-
-
-def _who_pays_heartbeat_apart(etl: dict, a: dict) -> list[str]:
     runs = etl["fixed"]["runs"]
     per_run = a["variable_fixed_s"] - median(runs["plain"])  # heartbeats off, 1,000 rows
     rows = []
