@@ -64,8 +64,17 @@ class PrefectServer:
             method=method,
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
+        for delay in (0.5, 1, 2, 4, 8, None):
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as error:
+                # 503: a SQLite server's database was busy and nothing was written; Prefect's
+                # own client retries these too (PrefectHQ/prefect#18934).
+                if error.code != 503 or delay is None:
+                    raise
+                time.sleep(delay)
+        raise AssertionError("unreachable")
 
     def healthy(self) -> bool:
         try:
