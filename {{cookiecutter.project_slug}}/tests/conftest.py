@@ -1,8 +1,9 @@
 """Shared fixtures.
 
 Unit tests call task logic directly (`task.fn(...)` or the plain functions) and need no
-server. Flow tests use one Prefect test harness for the whole session, because starting
-one costs seconds: request the `prefect_server` fixture (or mark the test `server`).
+server. Flow tests share one Prefect server for the whole session, because starting one
+costs seconds: request the `prefect_server` fixture. It starts before collection, and the
+tests that need no server run first, while it boots.
 """
 
 from __future__ import annotations
@@ -14,32 +15,74 @@ from pathlib import Path
 
 import pytest
 
+from tests.server import TestServer
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TEST_SERVER = pytest.StashKey["TestServer"]()
 POSTGRES_SKIPPED = (
     "ETL_WAREHOUSE_URL does not point at a PostgreSQL server: set it to "
     "postgresql+psycopg://user:password@host:5432/db to run the PostgreSQL cases"
 )
 
 
+def pytest_sessionstart(session):
+    """Start the session's Prefect server now: it boots while pytest collects and runs
+    the tests that need none (see tests/server.py)."""
+    cache = getattr(session.config, "cache", None)  # absent under `-p no:cacheprovider`
+    seeds = cache.mkdir("prefect-test-server") if cache is not None else None
+    session.config.stash[TEST_SERVER] = TestServer(PROJECT_ROOT, seeds)
+
+
+def pytest_collection_finish(session):
+    """No selected test needs the server (or nothing runs): stop it now."""
+    needed = any("prefect_server" in getattr(item, "fixturenames", ()) for item in session.items)
+    if session.config.option.collectonly or not needed:
+        stop_server(session.config)
+
+
+def pytest_sessionfinish(session):
+    stop_server(session.config)
+
+
+def stop_server(config) -> None:
+    server = config.stash.get(TEST_SERVER, None)
+    if server is not None:
+        server.stop()
+        del config.stash[TEST_SERVER]
+
+
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """A temporary Prefect server and database, shared by every flow test.
+def prefect_server(request) -> Iterator[str]:
+    """The session's Prefect server and its temporary database, shared by every flow test;
+    yields its API URL, which is this process's PREFECT_API_URL from here on.
 
     Flow-run heartbeats are off here: they tell a server that a deployed run is still
     alive, and every flow run waits up to a second for its heartbeat thread to stop.
 
-    The server it starts reads the project's `prefect.toml`, which has it record task runs
-    in batches: one event at a time, they collide with the next flow run on SQLite, and
-    each such run waits 2 s for the client's retry.
+    The server reads the project's `prefect.toml`, which has it record task runs in
+    batches: one event at a time, they collide with the next flow run on SQLite, and each
+    such run waits 2 s for the client's retry.
     """
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogHandler
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
 
+    api_url = request.config.stash[TEST_SERVER].api_url()
+    settings = {PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     with (
-        prefect_test_harness(server_startup_timeout=120),
-        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+        temporary_settings(updates=settings),
+        # The global settings too, for threads a test starts (as prefect_test_harness does).
+        _temporary_global_settings_context(get_settings_context()),
     ):
-        yield
+        yield api_url
+        # Send what is still queued while the server is up, as the harness does.
+        APILogHandler().flush()
+        EventsWorker.drain_all()
 
 
 def retrying_tasks() -> dict[str, object]:
@@ -158,12 +201,14 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(config, items):
     """Mark every test that needs the server, so `pytest -m "not server"` runs in seconds,
-    and skip the slow tier (a Dask cluster of processes, a killed flow process, the
-    linters) unless `--slow` is given: `pytest` stays quick to run after every change,
-    and CI runs every tier."""
+    run those tests last, and skip the slow tier (a Dask cluster of processes, a killed
+    flow process, the linters) unless `--slow` is given: `pytest` stays quick to run after
+    every change, and CI runs every tier."""
     slow = pytest.mark.skip(reason="slow tier: run `uv run pytest --slow` (CI does)")
     for item in items:
         if "prefect_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.server)
         if "slow" in item.keywords and not config.getoption("--slow"):
             item.add_marker(slow)
+    # Tests that need no server first (in their order), while the server boots.
+    items.sort(key=lambda item: "server" in item.keywords)
