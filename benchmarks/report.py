@@ -185,19 +185,24 @@ def _render_section(render: dict) -> list[str]:
 # --- 2. the rendered test suite -------------------------------------------------------
 
 SUITE_TIME = (
-    "Beyond the floor, the time is flow runs against the one harness all tests share: "
+    "Where the floor goes: the test server (`tests/server.py`, the process "
+    "`prefect_test_harness` runs) starts before collection, and the tests that need no "
+    "server run first while it boots, so its start overlaps collection and the unit "
+    "tests; and it starts on a copy of a database Prefect migrated once for its version "
+    "(in `.pytest_cache`), so it does not migrate an empty one. The first run of a "
+    "checkout (and `-p no:cacheprovider`) migrates, which the 'first run' row times. "
+    "Beyond that, the time is flow runs against the one server all tests share: "
     "about twenty of them (idempotency, a corrected row, retries with backoff, a failed "
     "load and its rerun, rejects, notifications, secrets in logs, the report flow, the "
     "PostgreSQL cases when `ETL_WAREHOUSE_URL` names a server). What makes each cheap: "
     "retry delays under test are a hundredth of the real ones (a unit test holds the "
-    "real ones to the backoff policy); flow-run heartbeats are off under the harness "
+    "real ones to the backoff policy); flow-run heartbeats are off under test "
     "(each run would wait up to a second for its heartbeat thread); the rendered "
-    "`prefect.toml` has the server record task runs in batches, which removes the SQLite "
+    "`prefect.toml` has the server record task runs in batches, which removes most SQLite "
     "`503` answers and the client's two-second retries (PrefectHQ/prefect#18934). The "
     "slow tier (`pytest --slow`, what CI runs) adds a local Dask cluster of two worker "
-    "processes, a flow process killed mid-load with its rerun, and the linters. A ratio "
-    "of 1.5 would leave room for about five flow runs in the whole suite; showing "
-    "failures, retries and reruns on a real server takes more than that. Unit tests need "
+    "processes, a flow process killed mid-load with its rerun, a second test server "
+    "started on the migrated copy, and the linters. Unit tests need "
     'no server: `pytest -m "not server"` runs them in a few seconds.'
 )
 
@@ -225,7 +230,8 @@ def _suite_section(suite: dict) -> list[str]:
         "environment with the project as the working directory "
         f"(`{suite['result_line']}`), against the unavoidable floor of any flow test: a "
         "Python process that imports Prefect and starts and stops one "
-        "`prefect_test_harness()` (what the suite's session fixture does once).",
+        "`prefect_test_harness()` (the server a flow test needs; the suite starts the "
+        "same server process once per session).",
         "",
         _table(
             ["", "median", "spread"],
@@ -237,22 +243,19 @@ def _suite_section(suite: dict) -> list[str]:
                     f"{spread(times['floor']):.2f}",
                 ],
                 *(
-                    [
-                        [
-                            "pytest --slow",
-                            f"{median(times['slow']):.1f} s",
-                            f"{spread(times['slow']):.2f}",
-                        ]
-                    ]
-                    if "slow" in times
-                    else []
+                    [label, f"{median(times[key]):.1f} s", f"{spread(times[key]):.2f}"]
+                    for key, label in (
+                        ("cold", "pytest, first run of a checkout (nothing migrated yet)"),
+                        ("slow", "pytest --slow, from cold (what CI runs)"),
+                    )
+                    if key in times
                 ),
             ],
         ),
         "",
         *_suite_failures(suite),
         "Per test file (median seconds, from pytest's JUnit report: setup, call and "
-        "teardown; the file that first uses the harness carries its start):",
+        "teardown; the first server test carries what is left of the server's start):",
         "",
         _table(
             ["file", "seconds"],
