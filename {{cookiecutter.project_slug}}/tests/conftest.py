@@ -27,7 +27,9 @@ POSTGRES_SKIPPED = (
 
 def pytest_sessionstart(session):
     """Start the session's Prefect server now: it boots while pytest collects and runs
-    the tests that need none (see tests/server.py)."""
+    the tests that need none (see tests/server.py). Not for `-m "not server"`."""
+    if "not server" in (session.config.option.markexpr or ""):
+        return
     cache = getattr(session.config, "cache", None)  # absent under `-p no:cacheprovider`
     seeds = cache.mkdir("prefect-test-server") if cache is not None else None
     session.config.stash[TEST_SERVER] = TestServer(PROJECT_ROOT, seeds)
