@@ -28,11 +28,15 @@ POSTGRES_SKIPPED = (
 def pytest_sessionstart(session):
     """Start the session's Prefect server now: it boots while pytest collects and runs
     the tests that need none (see tests/server.py). Not for `-m "not server"`."""
-    if "not server" in (session.config.option.markexpr or ""):
-        return
-    cache = getattr(session.config, "cache", None)  # absent under `-p no:cacheprovider`
+    if "not server" not in (session.config.option.markexpr or ""):
+        start_server(session.config)
+
+
+def start_server(config) -> TestServer:
+    cache = getattr(config, "cache", None)  # absent under `-p no:cacheprovider`
     seeds = cache.mkdir("prefect-test-server") if cache is not None else None
-    session.config.stash[TEST_SERVER] = TestServer(PROJECT_ROOT, seeds)
+    server = config.stash[TEST_SERVER] = TestServer(PROJECT_ROOT, seeds)
+    return server
 
 
 def pytest_collection_finish(session):
@@ -74,7 +78,8 @@ def prefect_server(request) -> Iterator[str]:
         temporary_settings,
     )
 
-    api_url = request.config.stash[TEST_SERVER].api_url()
+    server = request.config.stash.get(TEST_SERVER, None) or start_server(request.config)
+    api_url = server.api_url()
     settings = {PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     with (
         temporary_settings(updates=settings),
