@@ -35,7 +35,7 @@ def pytest_sessionstart(session):
 def start_server(config) -> TestServer:
     cache = getattr(config, "cache", None)  # absent under `-p no:cacheprovider`
     seeds = cache.mkdir("prefect-test-server") if cache is not None else None
-    server = config.stash[TEST_SERVER] = TestServer(PROJECT_ROOT, seeds)
+    config.stash[TEST_SERVER] = server = TestServer(PROJECT_ROOT, seeds)
     return server
 
 

@@ -40,8 +40,8 @@ class TestServer:
         if self.seeded:
             shutil.copyfile(self.seed, database)
         self._database, self._ready = database, False
-        self._url = f"http://127.0.0.1:{free_port(0)}/api"
-        port = self._url.rsplit(":", 1)[1].removesuffix("/api")
+        port = str(free_port(0))
+        self._url = f"http://127.0.0.1:{port}/api"
         env = {
             **os.environ,
             "PREFECT_HOME": str(self.folder / "home"),
