@@ -29,6 +29,11 @@ from etl_tools.processes import Background, free_port, healthy, wait_until
 STARTUP_SECONDS = 600
 
 
+def seed_name() -> str:
+    """The migrated copy's file name: one per Prefect version, whose migrations it holds."""
+    return f"prefect-{version('prefect')}.db"
+
+
 class TestServer:
     """One Prefect server process on SQLite; `api_url()` waits until it answers."""
 
@@ -37,7 +42,7 @@ class TestServer:
     def __init__(self, cwd: Path, seeds: Path | None):
         self.folder = Path(tempfile.mkdtemp(prefix="prefect-test-server-"))
         database = self.folder / "prefect.db"
-        self.seed = seeds / f"prefect-{version('prefect')}.db" if seeds else None
+        self.seed = seeds / seed_name() if seeds else None
         self.seeded = self.seed is not None and self.seed.is_file()
         if self.seeded:
             shutil.copyfile(self.seed, database)
@@ -65,12 +70,22 @@ class TestServer:
         if not self._ready:
             wait_until(lambda: healthy(self._url) or not self._process.running(),
                        STARTUP_SECONDS, every=0.1)  # fmt: skip
-            if not self._process.running():
-                raise RuntimeError(f"the test server stopped:\n{self._process.output_tail()}")
-            if not healthy(self._url):
+            problem = (
+                "stopped"
+                if not self._process.running()
+                else f"did not answer within {STARTUP_SECONDS} s"
+                if not healthy(self._url)
+                else None
+            )
+            if problem:
+                hint = (
+                    f" (it started on {self.seed}: `pytest --cache-clear` starts it on an "
+                    "empty database)"
+                    if self.seeded
+                    else ""
+                )
                 raise RuntimeError(
-                    f"the test server did not answer within {STARTUP_SECONDS} s:\n"
-                    f"{self._process.output_tail()}"
+                    f"the test server {problem}{hint}:\n{self._process.output_tail()}"
                 )
             self._ready = True
             if self.seed is not None and not self.seeded:

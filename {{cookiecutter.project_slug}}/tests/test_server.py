@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from etl_tools.processes import api
-from tests.server import TestServer
+from tests.server import TestServer, seed_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,3 +34,15 @@ def test_a_second_session_starts_on_the_migrated_copy(tmp_path):
     finally:
         second.stop()
     assert list(tmp_path.glob("*.partial")) == []
+
+
+@pytest.mark.slow
+def test_a_damaged_copy_is_reported_with_the_way_out(tmp_path):
+    (tmp_path / seed_name()).write_bytes(b"not a database")
+    server = TestServer(ROOT, tmp_path)
+    try:
+        assert server.seeded
+        with pytest.raises(RuntimeError, match=r"stopped \(it started on .*--cache-clear"):
+            server.api_url()
+    finally:
+        server.stop()
