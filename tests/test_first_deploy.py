@@ -7,7 +7,8 @@ here first. `etl-dev --once` must then deploy, see the prod schedule create its 
 `dev` on a real process worker to Completed, keep the data, print no traceback and leave
 nothing running. The default answers take this path in test_readme_commands.py; here:
 the 3.8 line with a slug the server would once have refused as a pool name, and a storage
-and pool that etl-dev stands in for (S3 code, ECS pool).
+and pool that etl-dev stands in for (S3 code, ECS pool). The rendered flow tests also run
+on the oldest Prefect release the template allows.
 
 `etl-dev` without `--once` is also stopped with Ctrl-C while a second `etl-dev --once`
 reuses its server (in the template's environment, which has the same Prefect as the default).
@@ -26,6 +27,7 @@ import time
 
 import pytest
 
+from answer_model.choices import PREFECT_LINES
 from tests.conftest import clean_env, render
 from tests.prefect_server import free_port
 from tests.readme import processes_mentioning, python_only_machine
@@ -37,6 +39,37 @@ FRESH = {
     "prefect-3.8-prefect-slug": {"prefect_version": "3.8.8", "project_name": "Prefect Lab"},
     "s3-ecs-stand-in": {"code_storage": "s3", "work_pool_type": "ecs", "ci_provider": "none"},
 }
+
+
+OLDEST_PREFECT = min(
+    (release for line in PREFECT_LINES.values() for release in line.releases),
+    key=lambda release: tuple(int(part) for part in release.split(".")),
+)
+
+
+def test_the_oldest_allowed_prefect_passes_the_projects_server_tests(tmp_path, reap):
+    """The rendered flow tests, freshly resolved on the oldest release the template allows:
+    its test server and fixtures may use only what that release has (3.8.4 lacks the
+    global-settings call 3.8.8 has)."""
+    project = render(tmp_path / "out", prefect_version=OLDEST_PREFECT)
+    env = python_only_machine(tmp_path)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "uv").symlink_to(shutil.which("uv"))
+    env["PATH"] = os.pathsep.join([str(tools), env["PATH"]])
+    sync = subprocess.run(
+        ["uv", "sync", "--python", sys.executable],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    assert f'name = "prefect"\nversion = "{OLDEST_PREFECT}"' in (project / "uv.lock").read_text()
+    tests = subprocess.run(
+        ["uv", "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider", "-m", "server"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-2000:]
+    assert " passed" in tests.stdout and " error" not in tests.stdout, tests.stdout[-3000:]
+    assert processes_mentioning(tmp_path) == []
 
 
 @pytest.mark.parametrize("name", list(FRESH))

@@ -69,7 +69,7 @@ def prefect_server(request) -> Iterator[str]:
     batches: one event at a time, they collide with the next flow run on SQLite, and each
     such run waits 2 s for the client's retry.
     """
-    from prefect.context import _temporary_global_settings_context, get_settings_context
+    import prefect.context
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogHandler
     from prefect.settings import (
@@ -81,10 +81,14 @@ def prefect_server(request) -> Iterator[str]:
     server = request.config.stash.get(TEST_SERVER, None) or start_server(request.config)
     api_url = server.api_url()
     settings = {PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    # The global settings too, for threads a test starts, as prefect_test_harness does
+    # (Prefect 3.8.8 and later; before that, start them with `copy_context().run`).
+    global_settings = getattr(prefect.context, "_temporary_global_settings_context", None)
     with (
         temporary_settings(updates=settings),
-        # The global settings too, for threads a test starts (as prefect_test_harness does).
-        _temporary_global_settings_context(get_settings_context()),
+        global_settings(prefect.context.get_settings_context())
+        if global_settings
+        else contextlib.nullcontext(),
     ):
         yield api_url
         # Send what is still queued while the server is up, as the harness does.

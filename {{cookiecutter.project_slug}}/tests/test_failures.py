@@ -7,6 +7,7 @@ refuses a write (a trigger, as a full disk or a lock would). Every test that tak
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import signal
@@ -76,7 +77,9 @@ def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database, m
     source = tmp_path / "late" / "orders.csv"
     source.parent.mkdir()
     stop = threading.Event()
-    upstream = threading.Thread(target=deliver_after_first_failure, args=(source, stop))
+    upstream = threading.Thread(  # in this context: it reads from the test server
+        target=contextvars.copy_context().run, args=(deliver_after_first_failure, source, stop)
+    )
     upstream.start()
     try:
         state = example_etl(EtlParams(source=str(source), database=database), return_state=True)
