@@ -41,6 +41,16 @@ FRESH = {
 }
 
 
+def machine_with_uv(tmp_path) -> dict[str, str]:
+    """A python3-only machine (tests.readme) with uv, and only uv, added to its PATH."""
+    env = python_only_machine(tmp_path)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "uv").symlink_to(shutil.which("uv"))
+    env["PATH"] = os.pathsep.join([str(tools), env["PATH"]])
+    return env
+
+
 OLDEST_PREFECT = min(
     (release for line in PREFECT_LINES.values() for release in line.releases),
     key=lambda release: tuple(int(part) for part in release.split(".")),
@@ -52,11 +62,7 @@ def test_the_oldest_allowed_prefect_passes_the_projects_server_tests(tmp_path, r
     its test server and fixtures may use only what that release has (3.8.4 lacks the
     global-settings call 3.8.8 has)."""
     project = render(tmp_path / "out", prefect_version=OLDEST_PREFECT)
-    env = python_only_machine(tmp_path)
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    (tools / "uv").symlink_to(shutil.which("uv"))
-    env["PATH"] = os.pathsep.join([str(tools), env["PATH"]])
+    env = machine_with_uv(tmp_path)
     sync = subprocess.run(
         ["uv", "sync", "--python", sys.executable],
         cwd=project, env=env, capture_output=True, text=True, timeout=900,
@@ -76,11 +82,7 @@ def test_the_oldest_allowed_prefect_passes_the_projects_server_tests(tmp_path, r
 def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path, reap):
     answers = FRESH[name]
     project = render(tmp_path / "out", **answers)
-    env = python_only_machine(tmp_path)
-    tools = tmp_path / "tools"  # uv, and only uv, added to the python3-only machine
-    tools.mkdir()
-    (tools / "uv").symlink_to(shutil.which("uv"))
-    env["PATH"] = os.pathsep.join([str(tools), env["PATH"]])
+    env = machine_with_uv(tmp_path)
     sync = subprocess.run(
         ["uv", "sync", "--all-extras", "--python", sys.executable],
         cwd=project, env=env, capture_output=True, text=True, timeout=900,

@@ -41,7 +41,7 @@ def start_server(config) -> TestServer:
 
 def pytest_collection_finish(session):
     """No selected test needs the server (or nothing runs): stop it now."""
-    needed = any("prefect_server" in getattr(item, "fixturenames", ()) for item in session.items)
+    needed = any(needs_server(item) for item in session.items)
     if session.config.option.collectonly or not needed:
         stop_server(session.config)
 
@@ -210,6 +210,11 @@ def pytest_addoption(parser):
     )
 
 
+def needs_server(item) -> bool:
+    """The test uses the session's server (directly or through another fixture)."""
+    return "prefect_server" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark every test that needs the server, so `pytest -m "not server"` runs in seconds,
     run those tests last, and skip the slow tier (a Dask cluster of processes, a killed
@@ -217,9 +222,9 @@ def pytest_collection_modifyitems(config, items):
     every change, and CI runs every tier."""
     slow = pytest.mark.skip(reason="slow tier: run `uv run pytest --slow` (CI does)")
     for item in items:
-        if "prefect_server" in getattr(item, "fixturenames", ()):
+        if needs_server(item):
             item.add_marker(pytest.mark.server)
         if "slow" in item.keywords and not config.getoption("--slow"):
             item.add_marker(slow)
     # Tests that need no server first (in their order), while the server boots.
-    items.sort(key=lambda item: "server" in item.keywords)
+    items.sort(key=needs_server)

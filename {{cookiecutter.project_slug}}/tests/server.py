@@ -70,13 +70,11 @@ class TestServer:
         if not self._ready:
             wait_until(lambda: healthy(self._url) or not self._process.running(),
                        STARTUP_SECONDS, every=0.1)  # fmt: skip
-            problem = (
-                "stopped"
-                if not self._process.running()
-                else f"did not answer within {STARTUP_SECONDS} s"
-                if not healthy(self._url)
-                else None
-            )
+            problem = None
+            if not self._process.running():
+                problem = "stopped"
+            elif not healthy(self._url):
+                problem = f"did not answer within {STARTUP_SECONDS} s"
             if problem:
                 hint = (
                     f" (it started on {self.seed}: `pytest --cache-clear` starts it on an "
