@@ -16,7 +16,11 @@ same guarantees (upsert on the natural key, one transaction per batch, a refused
 fails its whole batch with SQLAlchemy's exception, e.g. `IntegrityError`):
 - SQLite: the DBAPI's `executemany` of the row tuples against the upsert statement
   compiled once (no dict and no ORM object per row): what a plain `sqlite3` loop does,
-  and the fastest way into SQLite.
+  and the fastest way into SQLite. Batches loading at once in one process take turns on
+  a lock of this module: SQLite lets one writer in at a time, and its own wait for the
+  file's lock polls in sleeps of up to 100 ms, which left the file idle between batches
+  (plain `sqlite3` on two cores: a million rows in 20 batches written by 20 threads at
+  once took 2.7 to 3.6 s, against 1.6 to 1.9 s one after another or through this lock).
 - PostgreSQL: `COPY` of the tuples into a temporary staging table (dropped at commit),
   then one `INSERT ... SELECT ... ON CONFLICT DO UPDATE` from it, in the same
   transaction. Row-by-row `executemany` (even in psycopg's pipeline mode) costs a
@@ -28,6 +32,7 @@ fails its whole batch with SQLAlchemy's exception, e.g. `IntegrityError`):
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -137,6 +142,13 @@ def _engine(url: str) -> Engine:
         ) from None
 
 
+@functools.cache  # never evicted: a file with two locks would have its writers poll again
+def _sqlite_writer(url: str) -> threading.Lock:
+    """One lock per SQLite file: this process's writers queue on it, and the next one
+    starts the moment the last commits (see the module's docstring)."""
+    return threading.Lock()
+
+
 def engine(database: Path | str) -> Engine:
     """The (cached) SQLAlchemy engine of a warehouse path or URL."""
     return _engine(url_of(database))
@@ -232,11 +244,12 @@ def _write(database: Path | str, table: str, columns: tuple[str, ...], rows: Seq
         return 0
     url = url_of(database)
     target = _engine(url)
-    with target.begin() as connection:  # one transaction: committed whole or rolled back
-        if target.dialect.name == "postgresql":
+    if target.dialect.name == "postgresql":
+        with target.begin() as connection:  # one transaction: committed whole or rolled back
             _copy_upsert(connection, url, table, columns, rows)
-        else:
-            sql = _upsert(url, table, columns)
+    else:
+        sql = _upsert(url, table, columns)
+        with _sqlite_writer(url), target.begin() as connection:  # one writer, one transaction
             connection.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
     return len(rows)
 

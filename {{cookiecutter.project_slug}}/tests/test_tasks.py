@@ -6,9 +6,11 @@ import csv
 import datetime as dt
 import json
 import pickle
+import threading
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from etl.records import Order, Reject, SourceRow
@@ -16,7 +18,14 @@ from etl.tasks.extract import extract, read_rows
 from etl.tasks.transform import to_record, transform_batch
 from etl.tasks.validate import check_rows, split_duplicates
 from etl.utils.batch import Batch, batched
-from etl.warehouse import OrderRow, count_rows, create_schema, upsert_orders, upsert_rejects
+from etl.warehouse import (
+    OrderRow,
+    count_rows,
+    create_schema,
+    engine,
+    upsert_orders,
+    upsert_rejects,
+)
 from tests import faults
 
 FIELDS = {
@@ -197,6 +206,46 @@ def test_a_corrected_row_updates_the_table(database):
     assert count_rows(database, "orders") == 3
     assert faults.order(database, corrected.order_id) == corrected._asdict()
     assert faults.order(database, first[0].order_id) == first[0]._asdict()  # the others untouched
+
+
+def test_sqlite_batches_loaded_at_once_write_one_at_a_time(tmp_path):
+    """SQLite lets one writer in; batches from several threads queue on the warehouse's
+    lock instead of polling for the file's (see `etl.warehouse`), so no two of their
+    transactions are ever open together, and every row still lands."""
+    database = str(tmp_path / "warehouse.db")
+    create_schema(database)
+    open_now, most_open = 0, 0
+    counting = threading.Lock()
+
+    def opened(_connection):
+        nonlocal open_now, most_open
+        with counting:
+            open_now += 1
+            most_open = max(most_open, open_now)
+
+    def closed(_connection):
+        nonlocal open_now
+        with counting:
+            open_now -= 1
+
+    writer = engine(database)
+    event.listen(writer, "begin", opened)
+    event.listen(writer, "commit", closed)
+    event.listen(writer, "rollback", closed)
+    records, loaders = _records(8000), 4
+    start = threading.Barrier(loaders)
+
+    def load(batch: list[OrderRow]) -> None:
+        start.wait()
+        upsert_orders(database, batch)
+
+    threads = [threading.Thread(target=load, args=(records[i::loaders],)) for i in range(loaders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert count_rows(database, "orders") == len(records)
+    assert most_open == 1
 
 
 def test_a_rejects_new_reason_replaces_the_old(database):
