@@ -19,8 +19,8 @@ fails its whole batch with SQLAlchemy's exception, e.g. `IntegrityError`):
   and the fastest way into SQLite. Batches loading at once in one process take turns on
   a lock of this module: SQLite lets one writer in at a time, and its own wait for the
   file's lock polls in sleeps of up to 100 ms, which left the file idle between batches
-  (plain `sqlite3` on two cores: a million rows in 20 batches written by 20 threads at
-  once took 2.7 to 3.6 s, against 1.6 to 1.9 s one after another or through this lock).
+  (a million rows in 20 batches from 20 threads at once: 3.6 s without the lock, 2.1 s
+  through it, as fast as one after another; the template's `benchmarks/sqlite_writers.py`).
 - PostgreSQL: `COPY` of the tuples into a temporary staging table (dropped at commit),
   then one `INSERT ... SELECT ... ON CONFLICT DO UPDATE` from it, in the same
   transaction. Row-by-row `executemany` (even in psycopg's pipeline mode) costs a
