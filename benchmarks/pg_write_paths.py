@@ -20,21 +20,13 @@ import time
 import psycopg
 
 sys.path.insert(0, os.getcwd())
-from etl.warehouse import ORDER_COLUMNS, OrderRow, create_schema, upsert_orders  # noqa: E402
+from etl.warehouse import ORDER_COLUMNS, create_schema, upsert_orders  # noqa: E402
+from order_rows import rows  # noqa: E402
 
 COLUMNS = ", ".join(ORDER_COLUMNS)
 UPDATE = ", ".join(f"{c} = EXCLUDED.{c}" for c in ORDER_COLUMNS[1:])
 UPSERT = f"ON CONFLICT (order_id) DO UPDATE SET {UPDATE}"
 TYPES = ("bigint", "text", "text", "integer", "bigint", "bigint", "text", "text")
-
-
-def rows(n: int) -> list[OrderRow]:
-    return [
-        OrderRow(
-            i, f"c{i % 977}", "DE", i % 9 + 1, 1999, 1999 * (i % 9 + 1), "2024-03-05", "2024-03"
-        )
-        for i in range(1, n + 1)
-    ]
 
 
 def copy_path(dsn: str, batch: list, binary: bool = False) -> None:

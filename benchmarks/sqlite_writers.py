@@ -28,23 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, os.getcwd())
-from etl.warehouse import (  # noqa: E402
-    ORDER_COLUMNS,
-    OrderRow,
-    _upsert,
-    create_schema,
-    upsert_orders,
-    url_of,
-)
-
-
-def rows(n: int) -> list[OrderRow]:
-    return [
-        OrderRow(
-            i, f"c{i % 977}", "DE", i % 9 + 1, 1999, 1999 * (i % 9 + 1), "2024-03-05", "2024-03"
-        )
-        for i in range(1, n + 1)
-    ]
+from etl.warehouse import ORDER_COLUMNS, _upsert, create_schema, upsert_orders, url_of  # noqa: E402
+from order_rows import rows  # noqa: E402
 
 
 def raw_write(path: str, sql: str, batch: list) -> None:
