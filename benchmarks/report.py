@@ -825,7 +825,11 @@ def _stability_section(series: list[dict]) -> list[str]:
                 entry["label"],
                 f"`{entry['command']}`" + (f" (in `{entry['cwd']}`)" if entry.get("cwd") else ""),
                 entry.get("revision") or "",
-                entry["when"],
+                entry["when"]
+                + "".join(
+                    f"; resumed {again['when']} after run {again['after_run']}"
+                    for again in entry.get("resumed", [])
+                ),
                 f"{entry['load_processes']} on {entry['cores']} cores",
                 f"{len(seconds)} ({entry['failures']} failed)",
                 f"{seconds[0]:.0f} / {seconds[len(seconds) // 2]:.0f} / {seconds[-1]:.0f} s",
@@ -836,7 +840,9 @@ def _stability_section(series: list[dict]) -> list[str]:
         "",
         "Each series runs one command again and again, consecutively, while busy-looping "
         "processes keep every core loaded (`scripts/stability.py --load N`), and records "
-        "every run in `benchmarks/results/stability.json`. A test whose result depends on the "
+        "every run in `benchmarks/results/stability.json`. A series longer than one sitting "
+        "is resumed on the same revision (`--resume`); the page says when. A test whose "
+        "result depends on the "
         "machine's speed fails here sooner or later. Goal: no failure in ten runs of the "
         "tests that start a server or wait on a run, and in three runs of the template's "
         "whole suite.",

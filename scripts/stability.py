@@ -102,6 +102,22 @@ def record(entry: dict, replace_last: bool = False) -> None:
     RESULTS.write_text(json.dumps(history, indent=2) + "\n")
 
 
+def resumed_series(entry: dict) -> dict:
+    """The last stored series, if `entry` continues it: the same label, command, revision,
+    load and goal. Anything else would mix runs of different things into one verdict."""
+    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    same = ("label", "command", "revision", "load_processes", "goal_runs")
+    if not history or any(history[-1].get(key) != entry[key] for key in same):
+        raise SystemExit(
+            "stability: --resume needs the last stored series to have the same "
+            + ", ".join(same).replace("_", " ")
+            + "; start a new series without --resume."
+        )
+    last = history[-1]
+    last.setdefault("resumed", []).append({"when": entry["when"], "after_run": len(last["runs"])})
+    return last
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
@@ -113,6 +129,12 @@ def main() -> int:
         "--goal-runs", type=int, default=10, help="consecutive clean runs the page asks for"
     )
     parser.add_argument("--logs", type=Path, help="keep each run's output here (run-N.log)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="add the runs to the last stored series (same label, command and revision), "
+        "for a series longer than one sitting",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command")
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -121,7 +143,6 @@ def main() -> int:
     # Started as a background job (`... &`), this process ignores SIGINT, and so would the
     # command: its tests that press Ctrl-C would fail for that reason alone.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    load = start_load(args.load)
     runs: list[dict] = []
     entry = {
         "label": args.label or " ".join(command),
@@ -136,14 +157,22 @@ def main() -> int:
         "runs": runs,
         "failures": 0,
     }
+    done = 0
+    if args.resume:
+        entry = resumed_series(entry)
+        runs = entry["runs"]
+        done = len(runs)
+    load = start_load(args.load)
     try:
-        for number in range(1, args.runs + 1):
+        for number in range(done + 1, done + args.runs + 1):
             log = args.logs / f"run-{number}.log" if args.logs else None
             status, seconds, last = run_once(command, args.cwd, args.timeout, log)
             runs.append({"status": status, "seconds": round(seconds, 1), "last_line": last})
             entry["failures"] = sum(1 for run in runs if run["status"] != 0)
-            record(entry, replace_last=number > 1)  # kept even if the series stops here
-            print(f"run {number}/{args.runs}: exit {status} in {seconds:.1f} s  {last[:100]}")
+            # Kept even if the series stops here.
+            record(entry, replace_last=args.resume or number > 1)
+            total = done + args.runs
+            print(f"run {number}/{total}: exit {status} in {seconds:.1f} s  {last[:100]}")
             sys.stdout.flush()
     finally:
         for process in load:
