@@ -64,12 +64,13 @@ def run_once(
             command,
             cwd=cwd,
             env=outside_environment(),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # in order, so the last line is the command's verdict
             text=True,
             timeout=timeout,
             check=False,
         )
-        status, output = result.returncode, result.stdout + result.stderr
+        status, output = result.returncode, result.stdout
     except subprocess.TimeoutExpired as expired:
         status, output = -1, f"timed out after {timeout:.0f} s: {expired}"
     if log is not None:
