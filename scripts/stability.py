@@ -133,8 +133,8 @@ def main() -> int:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="add the runs to the last stored series (same label, command and revision), "
-        "for a series longer than one sitting",
+        help="add the runs to the last stored series (same label, command, revision, load "
+        "and goal), for a series longer than one sitting",
     )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command")
     args = parser.parse_args()
@@ -163,16 +163,16 @@ def main() -> int:
         entry = resumed_series(entry)
         runs = entry["runs"]
         done = len(runs)
+    total = done + args.runs
     load = start_load(args.load)
     try:
-        for number in range(done + 1, done + args.runs + 1):
+        for number in range(done + 1, total + 1):
             log = args.logs / f"run-{number}.log" if args.logs else None
             status, seconds, last = run_once(command, args.cwd, args.timeout, log)
             runs.append({"status": status, "seconds": round(seconds, 1), "last_line": last})
             entry["failures"] = sum(1 for run in runs if run["status"] != 0)
             # Kept even if the series stops here.
             record(entry, replace_last=args.resume or number > 1)
-            total = done + args.runs
             print(f"run {number}/{total}: exit {status} in {seconds:.1f} s  {last[:100]}")
             sys.stdout.flush()
     finally:
