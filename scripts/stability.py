@@ -91,10 +91,15 @@ def revision(cwd: Path) -> str:
     return ""
 
 
+def stored_series() -> list[dict]:
+    """Every series recorded so far, oldest first (none before the first run)."""
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+
+
 def record(entry: dict, replace_last: bool = False) -> None:
     """Append `entry` to the stored series (or replace the last one: the same series, one
     run further), so a series stopped half-way keeps the runs it finished."""
-    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    history = stored_series()
     if replace_last and history:
         history[-1] = entry
     else:
@@ -106,7 +111,7 @@ def record(entry: dict, replace_last: bool = False) -> None:
 def resumed_series(entry: dict) -> dict:
     """The last stored series, if `entry` continues it: the same label, command, revision,
     load and goal. Anything else would mix runs of different things into one verdict."""
-    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    history = stored_series()
     same = ("label", "command", "revision", "load_processes", "goal_runs")
     if not history or any(history[-1].get(key) != entry[key] for key in same):
         raise SystemExit(
