@@ -76,3 +76,30 @@ def reap(tmp_path):
     from tests.readme import reap as kill_leftovers
 
     kill_leftovers(tmp_path)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Seconds spent per test file (setup, call and teardown, summed over xdist workers):
+    where CI's time goes, printed after every run (.ci/run shows it with its phases)."""
+    totals: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    seen: set[tuple[str, str]] = set()
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            when = getattr(report, "when", None)
+            if when not in ("setup", "call", "teardown") or (report.nodeid, when) in seen:
+                continue
+            seen.add((report.nodeid, when))
+            group = report.nodeid.split("::")[0]
+            totals[group] = totals.get(group, 0.0) + report.duration
+            counts[group] = counts.get(group, 0) + (when == "call")
+    if not totals:
+        return
+    terminalreporter.write_sep("-", "test seconds by file (summed over workers)")
+    for group, seconds in sorted(totals.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(
+            f"[ci] tests: {group:48} {counts[group]:4} tests {seconds:7.0f} s"
+        )
+    terminalreporter.write_line(
+        f"[ci] tests: {'all':48} {sum(counts.values()):4} tests {sum(totals.values()):7.0f} s"
+    )

@@ -14,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
 import venv
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.shell import missing_tool, system_path, uv_folder
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
 SKIP = re.compile(r"<!--\s*not run by tests[^:]*:\s*(.*?)\s*-->\s*$", re.S)
@@ -62,18 +63,14 @@ def script(blocks: list[Block], after: dict[str, str] | None = None) -> str:
 
 def python_only_machine(root: Path) -> dict[str, str]:
     """An environment whose `python3` is a fresh venv (with pip, as on most machines) and
-    whose PATH holds no uv: what a new user starts from. HOME is fresh too (no Prefect
-    profile, no ~/.local/share data), but the package caches stay warm."""
+    whose PATH is that venv and the system's folders (tests/shell.py), with no uv: what a
+    new user starts from. HOME is fresh too (no Prefect profile, no ~/.local/share data),
+    but the package caches stay warm."""
     python_dir = root / "python"
     venv.create(python_dir, with_pip=True, symlinks=os.name != "nt")
     bin_dir = python_dir / ("Scripts" if os.name == "nt" else "bin")
-    system = [
-        d
-        for d in os.environ.get("PATH", "").split(os.pathsep)
-        if d and not (Path(d) / "uv").exists() and "pyenv" not in d
-    ]
     uv_cache = subprocess.run(
-        [shutil.which("uv") or "uv", "cache", "dir"], capture_output=True, text=True
+        [str(uv_folder() / "uv"), "cache", "dir"], capture_output=True, text=True
     ).stdout.strip()
     home = root / "home"
     home.mkdir()
@@ -81,7 +78,7 @@ def python_only_machine(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(
         HOME=str(home),
-        PATH=os.pathsep.join([str(bin_dir), *system]),
+        PATH=os.pathsep.join([str(bin_dir), *system_path()]),
         UV_CACHE_DIR=uv_cache,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         GIT_AUTHOR_NAME="New User",
@@ -94,7 +91,8 @@ def python_only_machine(root: Path) -> dict[str, str]:
 
 
 def run_script(text: str, cwd: Path, env: dict[str, str], path: Path, timeout: int = 1500):
-    """Write the script to `path`, run it; its exit code and combined output."""
+    """Write the script to `path`, run it; its exit code and combined output (with a first
+    line naming the tool, when a command was not found)."""
     path.write_text(text, encoding="utf-8")
     result = subprocess.run(
         ["bash", str(path)],
@@ -105,7 +103,8 @@ def run_script(text: str, cwd: Path, env: dict[str, str], path: Path, timeout: i
         text=True,
         timeout=timeout,
     )
-    return result.returncode, result.stdout
+    problem = missing_tool(result.stdout, env.get("PATH", ""))
+    return result.returncode, f"{problem}\n{result.stdout}" if problem else result.stdout
 
 
 def processes_mentioning(path: Path, settle: float = 60) -> list[str]:

@@ -9,18 +9,17 @@ copied) passes on the result.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEMPLATE, render
+from tests.shell import bash as run_bash
+from tests.shell import documented_env
 
 DOC = TEMPLATE / "docs" / "existing-repository.md"
-UV = shutil.which("uv")
 
 PREFECT_YAML = """\
 name: sales
@@ -58,7 +57,7 @@ def sales(day: str, limit: int = 100) -> int:
     return limit
 """
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(UV is None, reason="needs uv")]
+pytestmark = pytest.mark.slow
 
 
 def block_after(text: str, marker: str) -> str:
@@ -69,14 +68,8 @@ def block_after(text: str, marker: str) -> str:
 
 
 def bash(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=dict(os.environ, **env),
-    )
+    """The docs' commands in the shell a reader has (tests/shell.py)."""
+    return run_bash(script, cwd, documented_env(**env))
 
 
 @pytest.fixture(scope="module")

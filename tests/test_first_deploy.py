@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from answer_model.choices import PREFECT_LINES
 from tests.conftest import clean_env, render
 from tests.prefect_server import free_port
 from tests.readme import processes_mentioning, python_only_machine
+from tests.shell import uv_folder
 from tests.test_readme_commands import SAMPLE_ORDERS, rows
 
 pytestmark = pytest.mark.slow
@@ -42,12 +42,9 @@ FRESH = {
 
 
 def machine_with_uv(tmp_path) -> dict[str, str]:
-    """A python3-only machine (tests.readme) with uv, and only uv, added to its PATH."""
+    """A python3-only machine (tests.readme) with uv and uvx, and only those, added to its PATH."""
     env = python_only_machine(tmp_path)
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    (tools / "uv").symlink_to(shutil.which("uv"))
-    env["PATH"] = os.pathsep.join([str(tools), env["PATH"]])
+    env["PATH"] = os.pathsep.join([str(uv_folder()), env["PATH"]])
     return env
 
 

@@ -9,17 +9,16 @@ this repository's `.pre-commit-hooks.yaml`.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.shell import documented_env
+
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check.py"
-UV = shutil.which("uv")
 # Artoss/labour_market_AU's shape: job_variables beside the pool, dropped by prefect deploy.
 PREFECT_YAML = """\
 deployments:
@@ -33,15 +32,13 @@ deployments:
 """
 FLOW = "from prefect import flow\n\n\n@flow\ndef monitor():\n    pass\n"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(UV is None, reason="needs uv"),
-]
+pytestmark = pytest.mark.slow
 
 
 def run(*command: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """A command in the shell a reader has: the system's folders and uv (tests/shell.py)."""
     return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=600, env=env or dict(os.environ)
+        command, cwd=cwd, capture_output=True, text=True, timeout=600, env=env or documented_env()
     )
 
 
@@ -64,15 +61,15 @@ def repository(tmp_path) -> Path:
 
 
 def tool_env(tmp_path: Path) -> dict:
-    return dict(
-        os.environ, UV_TOOL_DIR=str(tmp_path / "tools"), UV_TOOL_BIN_DIR=str(tmp_path / "bin")
+    return documented_env(
+        UV_TOOL_DIR=str(tmp_path / "tools"), UV_TOOL_BIN_DIR=str(tmp_path / "bin")
     )
 
 
 @pytest.mark.parametrize("source", ["path", "git clone"])
 def test_uvx_from_the_template_repository(source, clone, repository, tmp_path):
     origin = str(ROOT) if source == "path" else f"git+file://{clone}"
-    command = [UV, "tool", "run", "--from", origin, "prefect-yaml-check"]
+    command = ["uv", "tool", "run", "--from", origin, "prefect-yaml-check"]
     result = run(*command, "prefect.yaml", cwd=repository, env=tool_env(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
@@ -92,7 +89,7 @@ def test_the_installed_module_is_the_rendered_projects_file(repository, tmp_path
     """One source of truth: the wheel carries the very file every project is rendered with,
     rebuilt when that file changes (pyproject.toml's uv cache-keys), not a stale copy."""
     where = "import prefect_yaml_check; print(prefect_yaml_check.__file__)"
-    command = [UV, "tool", "run", "--from", str(ROOT), "python", "-c", where]
+    command = ["uv", "tool", "run", "--from", str(ROOT), "python", "-c", where]
     result = run(*command, cwd=repository, env=tool_env(tmp_path))
     assert result.returncode == 0, result.stderr
     installed = Path(result.stdout.strip())
@@ -114,7 +111,7 @@ def test_pre_commit_hook_from_this_repository(clone, repository, tmp_path):
     env = dict(tool_env(tmp_path), PRE_COMMIT_HOME=str(tmp_path / "pre-commit"))
     assert run("git", "init", "-q", cwd=repository).returncode == 0
     assert run("git", "add", ".", cwd=repository).returncode == 0
-    command = [UV, "tool", "run", "pre-commit", "try-repo", str(clone), "prefect-yaml-check"]
+    command = ["uv", "tool", "run", "pre-commit", "try-repo", str(clone), "prefect-yaml-check"]
     result = run(*command, "--all-files", cwd=repository, env=env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "prefect.yaml:6: PY020 " in result.stdout, result.stdout
