@@ -123,6 +123,15 @@ def wait_for(probe: Callable[[], T | None], timeout: float, interval: float = 1.
         time.sleep(interval)
 
 
+def healthy(api_url: str) -> bool:
+    """The server at `api_url` answers its health check now (one try)."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=5) as response:
+            return json.loads(response.read()) is True
+    except (OSError, ValueError):
+        return False
+
+
 def stop_group(
     process: subprocess.Popen, steps: Sequence[tuple[signal.Signals, float]]
 ) -> tuple[signal.Signals | None, float]:

@@ -27,8 +27,9 @@ import time
 import pytest
 
 from answer_model.choices import PREFECT_LINES
-from tests.conftest import clean_env, render
-from tests.prefect_server import free_port
+from tests.conftest import BIN, clean_env, render
+from tests.idle import share_of_a_core
+from tests.prefect_server import free_port, healthy, stop_group, wait_for
 from tests.readme import processes_mentioning, python_only_machine
 from tests.shell import uv_folder
 from tests.test_readme_commands import SAMPLE_ORDERS, rows
@@ -129,16 +130,41 @@ def wait_for_line(process: subprocess.Popen, text: str, seconds: float) -> str:
     raise AssertionError(f"no line with {text!r} within {seconds} s:\n{''.join(seen)}")
 
 
-def test_etl_dev_keeps_running_is_reused_and_stops_on_ctrl_c(tmp_path, reap):
+IDLE_LIMIT = 0.10  # of one core, over IDLE_SECONDS, for a server and worker that wait
+IDLE_SECONDS = 30
+
+
+def test_etl_dev_keeps_running_idles_is_reused_and_stops_on_ctrl_c(tmp_path, reap, capsys):
+    """`etl-dev` left running (server and worker waiting) and a bare `prefect server start`
+    from the project folder (its prefect.toml) each use at most 10% of a core while idle:
+    a fractional task_run_recorder flush_interval once made them spin a whole core."""
     project = render(tmp_path / "out")
     env = clean_env(HOME=str(tmp_path / "home"), PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "etl_tools.dev", "--port", str(free_port())]
+    bare_port, bare_home = free_port(), tmp_path / "bare-home"
+    bare = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(bare_port)],
+        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+        env=clean_env(
+            PREFECT_HOME=str(bare_home),
+            PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{bare_home}/prefect.db",
+        ),
+    )  # fmt: skip
     first = subprocess.Popen(
         command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
     try:
         wait_for_line(first, "Ctrl-C stops everything", 600)
+        assert wait_for(lambda: healthy(f"http://127.0.0.1:{bare_port}/api") or None, 300)
+        shares = share_of_a_core({"etl-dev": first.pid, "prefect server start": bare.pid},
+                                 IDLE_SECONDS)  # fmt: skip
+        with capsys.disabled():
+            shown = ", ".join(f"{name} {share:.1%} of a core" for name, share in shares.items())
+            print(f"\nidle over {IDLE_SECONDS} s: {shown}")
+        for name, share in shares.items():
+            assert share <= IDLE_LIMIT, f"{name} used {share:.0%} of a core while idle"
+        stop_group(bare, ((signal.SIGTERM, 20), (signal.SIGKILL, 10)))
         again = subprocess.run(
             [*command, "--once"], cwd=project, env=env, capture_output=True, text=True,
             timeout=600,
@@ -152,6 +178,7 @@ def test_etl_dev_keeps_running_is_reused_and_stops_on_ctrl_c(tmp_path, reap):
         rest = wait_for_line(first, "stopped everything etl-dev started", 300)
         assert first.wait(timeout=30) == 0, rest
     finally:
+        stop_group(bare, ((signal.SIGTERM, 20), (signal.SIGKILL, 10)))
         if first.poll() is None:  # a failed assertion: let it clean up, then insist
             first.send_signal(signal.SIGINT)
             try:

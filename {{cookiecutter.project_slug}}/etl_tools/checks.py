@@ -217,6 +217,45 @@ def dockerfile_problems(root: Path) -> list[str]:
     return problems
 
 
+# Prefect settings that a prefect.toml can set to a value Prefect mishandles:
+# (table, key) -> (the problem, the fix).
+SETTING_TRAPS = {
+    ("server.services.task_run_recorder", "flush_interval"): (
+        "Prefect truncates it to whole seconds (0.5 becomes 0: an idle server spins a core)",
+        "use a whole number of seconds, 1 or more",
+    ),
+}
+
+
+def toml_settings(text: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """`(table, key) -> (line, raw value)` of a flat TOML file (prefect.toml's shape);
+    standard library only, and Python 3.10 has no tomllib."""
+    found, table = {}, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        header = re.fullmatch(r"\[\s*([\w.-]+)\s*\]", line)
+        if header:
+            table = header.group(1)
+        elif "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            found[(table, key)] = (number, value)
+    return found
+
+
+def prefect_settings_problems(root: Path) -> list[str]:
+    """prefect.toml values Prefect mishandles without a word."""
+    path = root / "prefect.toml"
+    if not path.is_file():
+        return []
+    problems = []
+    for (table, key), (line, value) in toml_settings(path.read_text(encoding="utf-8")).items():
+        trap = SETTING_TRAPS.get((table, key))
+        if trap and not re.fullmatch(r"[1-9]\d*(\.0*)?", value):
+            problem, fix = trap
+            problems.append(f"prefect.toml:{line}: {table}.{key} = {value}: {problem}; {fix}")
+    return problems
+
+
 def core_problems(root: Path) -> list[str]:
     """Every check that needs only the standard library and PyYAML."""
     root = Path(root)
@@ -227,6 +266,7 @@ def core_problems(root: Path) -> list[str]:
         + prefect_yaml_problems(root)
         + ignore_file_problems(root)
         + dockerfile_problems(root)
+        + prefect_settings_problems(root)
     )
 
 

@@ -101,6 +101,19 @@ def test_leftover_template_text_is_reported(project_copy):
     assert any("etl/extra.py:1" in problem for problem in problems), problems
 
 
+@pytest.mark.parametrize("value", ["0.5", "0", "1.5", '"1"'])
+def test_a_fractional_flush_interval_is_reported(project_root, tmp_path, value):
+    """Prefect truncates this interval to whole seconds: 0.5 makes an idle server spin a
+    core (the setting's comment in prefect.toml says where)."""
+    toml = (project_root / "prefect.toml").read_text()
+    assert "\nflush_interval = 1\n" in toml
+    (tmp_path / "prefect.toml").write_text(
+        toml.replace("\nflush_interval = 1\n", f"\nflush_interval = {value}  # faster?\n")
+    )
+    (problem,) = checks.prefect_settings_problems(tmp_path)
+    assert f"task_run_recorder.flush_interval = {value}: Prefect truncates it" in problem
+
+
 def test_a_flow_importing_the_tools_is_reported(project_copy):
     flow = project_copy / "etl" / "flows" / "example_etl.py"
     flow.write_text("from etl_tools import checks\n" + flow.read_text())
