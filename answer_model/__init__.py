@@ -3,13 +3,14 @@
 `cookiecutter.json` asks the questions and lists the choices; this package says what an
 answer may be (`refusals`) and what the answers bring into the project (`plan`). Three
 callers read it and nothing else holds these rules:
-- `local_extensions.py` refuses an answer as soon as cookiecutter has it (before the
-  next question, before the replay file and before any file) and gives every template
-  the `plan` of the answers;
+- `jinja.py`, cookiecutter's Jinja extension (reached through `template_jinja.py`),
+  refuses an answer as soon as cookiecutter has it (before the next question, before
+  the replay file and before any file) and gives every template the `plan` of the answers;
 - `hooks/post_gen_project.py` prunes the files `plan` does not keep;
 - the template's tests build the option matrix from it and check every rendered row
   against it.
-Standard library only: cookiecutter imports it offline, before anything is written.
+Standard library only (`jinja.py` also uses what cookiecutter installs): cookiecutter
+imports it offline, before anything is written.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ into this script when cookiecutter renders it); the checks live in the rendered 
 (`etl_tools/checks.py`), so the project keeps them after the template is gone. Standard
 library and PyYAML only; offline; exit 1 on any problem, and cookiecutter removes the
 half-made project. The answers themselves were checked before anything was written
-(`local_extensions.CheckedTemplate`).
+(`answer_model/jinja.py`: `CheckedTemplate`).
 """
 
 import importlib.util

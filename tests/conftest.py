@@ -78,6 +78,35 @@ def reap(tmp_path):
     kill_leftovers(tmp_path)
 
 
+# The longest tests, longest first (seconds from `.ci/run`'s summary). pytest-xdist hands
+# the first tests out to its workers in turn, so the longest start at once and the short
+# ones fill the gaps at the end instead of one long test running alone. The two README
+# tests (each holds port 4200, the README's) land on the same worker, one after the other.
+LONGEST_FIRST = [
+    "tests/test_ci_commands.py::test_every_generated_ci_command_runs[gitlab",
+    "tests/test_ci_commands.py::test_every_generated_ci_command_runs[github",
+    "tests/test_readme_commands.py::test_rendered_readme_commands_work_as_written",
+    "tests/test_first_deploy.py::test_etl_dev_keeps_running",
+    "tests/test_cruft.py::test_projects_from_every_earlier_version",
+    "tests/test_end_to_end.py",
+    "tests/test_readme_commands.py::test_template_readme_commands_work_as_written",
+    "tests/test_rendered_suite.py::test_postgres_warehouse",
+    "tests/test_first_deploy.py",
+    "tests/test_serve.py",
+    "tests/test_rendered_suite.py",
+    "tests/test_cruft.py",
+    "tests/test_matrix.py::test_supported_combination",
+]
+
+
+def pytest_collection_modifyitems(items) -> None:
+    def rank(item) -> int:
+        found = [i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)]
+        return found[0] if found else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """Seconds spent per test file (setup, call and teardown, summed over xdist workers):
     where CI's time goes, printed after every run (.ci/run shows it with its phases)."""

@@ -21,7 +21,7 @@ import venv
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.shell import missing_tool, system_path, uv_folder
+from tests.shell import missing_tool, system_path, uv_cache
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
 SKIP = re.compile(r"<!--\s*not run by tests[^:]*:\s*(.*?)\s*-->\s*$", re.S)
@@ -69,9 +69,6 @@ def python_only_machine(root: Path) -> dict[str, str]:
     python_dir = root / "python"
     venv.create(python_dir, with_pip=True, symlinks=os.name != "nt")
     bin_dir = python_dir / ("Scripts" if os.name == "nt" else "bin")
-    uv_cache = subprocess.run(
-        [str(uv_folder() / "uv"), "cache", "dir"], capture_output=True, text=True
-    ).stdout.strip()
     home = root / "home"
     home.mkdir()
     drop = ("PREFECT_", "UV_", "VIRTUAL", "ETL_", "XDG_DATA_HOME")
@@ -79,7 +76,7 @@ def python_only_machine(root: Path) -> dict[str, str]:
     env.update(
         HOME=str(home),
         PATH=os.pathsep.join([str(bin_dir), *system_path()]),
-        UV_CACHE_DIR=uv_cache,
+        UV_CACHE_DIR=uv_cache(),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         GIT_AUTHOR_NAME="New User",
         GIT_AUTHOR_EMAIL="new.user@example.com",

@@ -39,6 +39,14 @@ def uv_folder() -> Path:
     pytest.skip(reason)
 
 
+def uv_cache() -> str:
+    """The machine's uv cache: tests that give a command a fresh HOME keep it warm."""
+    result = subprocess.run(
+        [str(uv_folder() / "uv"), "cache", "dir"], capture_output=True, text=True
+    )
+    return result.stdout.strip()
+
+
 def system_path() -> list[str]:
     return [folder for folder in SYSTEM_FOLDERS if Path(folder).is_dir()]
 

@@ -38,7 +38,7 @@ from jinja2 import TemplateSyntaxError
 
 import answer_model
 from answer_model import rules
-from local_extensions import python_string, toml_string, yaml_string
+from answer_model.jinja import python_string, toml_string, yaml_string
 from tests.conftest import BIN, DEFAULTS, TEMPLATE
 
 QUESTIONS = [key for key in DEFAULTS if not key.startswith("_")]

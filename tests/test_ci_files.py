@@ -346,3 +346,17 @@ jobs:
     project = committed(tmp_path, {".github/workflows/ci.yml": workflow, "sub/here.txt": ""})
     [job] = ci_local.run_ci(project, sys.executable, tmp_path / "work")
     assert [s.status for s in job.steps] == ["ran", "ran", "FAILED"]
+
+
+def test_the_generated_ci_runs_the_slow_tier(projects):
+    """The rendered suite's slow tier (Dask, a killed run, the linters, the test server's
+    seed) is proven where the generated CI runs it (test_ci_commands.py executes these
+    commands): it must stay `pytest --slow` there."""
+    for name, project in projects.items():
+        texts = [
+            p.read_text()
+            for p in [project / ".gitlab-ci.yml", *project.glob(".github/workflows/*.yml")]
+            if p.is_file()
+        ]
+        if texts:
+            assert any("uv run pytest --slow" in text for text in texts), name

@@ -7,13 +7,16 @@ own block script creates the blocks, `prefect deploy --all` registers every depl
 clones the repository and runs `example-etl/dev`, then `example-etl/prod`. Only prod's
 completion may start `orders-report/report-prod` through the trigger, with the prod run's
 id as a parameter; the same worker runs that report too. The warehouse and the CSV
-report are then read. On SQLite the slug starts with "prefect", which the server
-reserves for pool names: the names made from it must all be accepted.
+report are then read. The slug starts with "prefect", which the server reserves for pool
+names: the names made from it must all be accepted.
 
-The server runs on each backend the project supports: SQLite, and PostgreSQL as the
-rendered docker-compose.yml runs it (its database URL is taken from that file). The worker
-is started with the compose file's own command and polling settings, and both health
-checks of the compose file are run against the server and the worker.
+The server runs on PostgreSQL as the rendered docker-compose.yml runs it (its database URL
+is taken from that file); on a laptop without TEMPLATE_TEST_POSTGRES_URL, on SQLite (in
+CI that is a failure: the PostgreSQL backend must be proven). A SQLite server with a
+deployed run and a worker is what the rendered README's "deploy by hand" and `etl-dev`
+run (test_readme_commands.py, test_first_deploy.py). The worker is started with the
+compose file's own command and polling settings, and both health checks of the compose
+file are run against the server and the worker.
 
 Deploying again from a copy of the project at another path must store the same pull
 steps, with no absolute path of either checkout: the deployments are portable.
@@ -81,14 +84,12 @@ def postgres_url_or_skip(what: str) -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request) -> Iterator[PostgresDatabase | None]:
-    """None for SQLite; for PostgreSQL a fresh database, dropped after the test.
-
-    Without TEMPLATE_TEST_POSTGRES_URL the postgres case is skipped on a laptop, but it
-    fails in CI (`CI` set): there the backend must be proven, never silently left out.
-    """
-    if request.param == "sqlite":
+@pytest.fixture
+def backend() -> Iterator[PostgresDatabase | None]:
+    """A fresh PostgreSQL database, dropped after the test; None (SQLite) on a laptop
+    without TEMPLATE_TEST_POSTGRES_URL. In CI (`CI` set) its absence is a failure: there
+    the backend must be proven, never silently left out."""
+    if not os.environ.get(POSTGRES_URL) and not in_ci():
         yield None
         return
     with fresh_postgres_database(postgres_url_or_skip("the postgres backend")) as database:
@@ -144,10 +145,11 @@ def test_render_deploy_and_run_on_a_real_server(tmp_path, backend):
     timings: dict[str, float] = {}
     origin = tmp_path / "origin.git"
     started = time.monotonic()
-    # On SQLite, a slug that starts with "prefect" (the server reserves such pool names):
-    # the pool, block and deployment names made from it must all be accepted.
-    answers = {} if backend is not None else {"project_name": "Prefect Lab"}
-    project = render(tmp_path / "rendered", repository_url=origin.as_uri(), **answers)
+    # A slug that starts with "prefect" (the server reserves such pool names): the pool,
+    # block and deployment names made from it must all be accepted.
+    project = render(
+        tmp_path / "rendered", repository_url=origin.as_uri(), project_name="Prefect Lab"
+    )
     slug = project.name
     pool, flow_name = work_pool_name(slug, DEFAULTS["work_pool_type"][0]), "example-etl"
     assert not pool.lower().startswith("prefect")

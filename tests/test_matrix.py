@@ -1,9 +1,13 @@
 """Option matrix: every code_storage × work_pool_type, the other choices (python, CI,
 notifications, warehouse, Prefect line) pairwise.
 
-Each supported combination is rendered, linted with ruff, checked by the rendered
-project's own checks at every depth (core, Prefect's models and worker schemas, hadolint
-and CI schemas), and its unit tests run. Combinations that cannot work are refused by the
+Each supported combination is rendered, linted with ruff, and its tests that need no
+Prefect server run, slow tier included: the unit tests, and the integrity tests, which
+call the project's own checks at every depth (core, Prefect's models and worker schemas,
+and the `--tools` linters: hadolint, the CI and Compose files' schemas). One pytest
+process per row: Prefect is imported once. (`python -m etl_tools.checks --deep --tools`,
+the command line over the same functions, runs in the generated CI: test_ci_commands.py.)
+Combinations that cannot work are refused by the
 answer model (`answer_model.combination_problems`, the one place that knows them) with one
 clear line and leave nothing behind.
 """
@@ -130,12 +134,15 @@ def test_supported_combination_renders_checks_and_tests_clean(answers, tmp_path)
             [str(BIN / "ruff"), *command], cwd=project, capture_output=True, text=True
         )
         assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    checks = run_rendered(project, sys.executable, "-m", "etl_tools.checks", "--deep", "--tools")
-    assert checks.returncode == 0, checks.stdout + checks.stderr
+    # test_server.py starts servers of its own (the test server's seeding): not per row.
     tests = run_rendered(
-        project, sys.executable, "-m", "pytest", "-q", "-m", "not server", "-p", "no:cacheprovider"
-    )
+        project, sys.executable, "-m", "pytest", "-q", "-rps", "-m", "not server", "--slow",
+        "--ignore=tests/test_server.py", "-p", "no:cacheprovider",
+    )  # fmt: skip
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+    assert "slow tier" not in tests.stdout, tests.stdout[-3000:]
+    linters = "PASSED tests/test_integrity.py::test_dockerfile_and_ci_files_pass_their_linters"
+    assert linters in tests.stdout, "the --tools checks did not run"
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
-"""The rendered project's own checks and test suite, run for real.
+"""The rendered project's own test suite, run for real, where no other test runs it.
 
 The option matrix (test_matrix.py) runs every variant's checks and unit tests; here the
 rendered tests that need a server run too, for variants whose answers change what they
-exercise. The default answers' whole suite runs in a freshly resolved environment as its
-README says (`uv run pytest`, in test_readme_commands.py).
+exercise and that no other test runs them for. The default answers' whole suite runs as
+its README says (`uv run pytest`, test_readme_commands.py) and as its CI runs it
+(`uv run pytest --slow`, slow tier included, test_ci_commands.py), in freshly resolved
+environments; so does the gitlab/kubernetes project's (its GitLab pipeline, there too).
 """
 
 from __future__ import annotations
@@ -17,16 +19,10 @@ from tests.conftest import render, run_rendered
 from tests.prefect_server import fresh_postgres_database
 from tests.test_end_to_end import postgres_url_or_skip
 
-# The default answers' whole suite runs in test_readme_commands.py, in a fresh
-# environment. These variants change what the answer-dependent tests exercise (the
+# These variants change what the answer-dependent tests exercise (the
 # blocks the script saves, notifications or none), so those tests run for each of them.
 VARIANTS = {
     "s3-ecs-no-slack": {"code_storage": "s3", "notifications": "none", "work_pool_type": "ecs"},
-    "gitlab-kubernetes": {
-        "code_storage": "gitlab",
-        "work_pool_type": "kubernetes",
-        "ci_provider": "gitlab",
-    },
     "local-no-slack": {"code_storage": "local", "notifications": "none"},
 }
 ANSWER_DEPENDENT_TESTS = ["tests/test_blocks.py", "tests/test_flow.py", "tests/test_integrity.py"]
@@ -43,18 +39,6 @@ def test_answer_dependent_tests_pass(name, tmp_path):
     result = run_rendered(project, *command)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
-
-
-@pytest.mark.slow
-def test_the_slow_tier_passes(tmp_path):
-    """`pytest` skips the slow tier (Dask, a killed flow process, the linters) to stay
-    quick; the generated CI runs `pytest --slow`, and so does this test, on SQLite."""
-    project = render(tmp_path)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"]
-    result = run_rendered(project, *command, "--slow", "-m", "slow")
-    output = result.stdout[-4000:] + result.stderr[-2000:]
-    assert result.returncode == 0, output
-    assert " passed" in result.stdout and "slow tier" not in result.stdout, output
 
 
 # Every test of the rendered suite that takes the `database` fixture, run on PostgreSQL.

@@ -1,5 +1,5 @@
-"""The session's test server (tests/server.py): a second session starts on the database
-the first one migrated, and that copy is a working server database."""
+"""The session's test server (tests/server.py): a session keeps the database it migrated,
+and the next session starts on that copy, which is a working server database."""
 
 from __future__ import annotations
 
@@ -13,18 +13,28 @@ from tests.server import TestServer, seed_name
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
-def test_a_second_session_starts_on_the_migrated_copy(tmp_path):
+def migrated_copy(request, tmp_path: Path) -> Path:
+    """Where a session keeps its migrated copy: pytest's cache, where this session's server
+    (the `prefect_server` fixture) left it. Without the cache (`-p no:cacheprovider`), a
+    server started here on an empty database migrates it and leaves the copy in tmp_path."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return cache.mkdir("prefect-test-server")
     first = TestServer(ROOT, tmp_path)
     try:
         assert not first.seeded
         first.api_url()
     finally:
         first.stop()
-    assert first.seed is not None and first.seed.is_file()
     assert not first.folder.exists(), "stop() leaves the temporary folder behind"
+    return tmp_path
 
-    second = TestServer(ROOT, tmp_path)
+
+@pytest.mark.slow
+def test_a_second_session_starts_on_the_migrated_copy(prefect_server, request, tmp_path):
+    seeds = migrated_copy(request, tmp_path)
+    assert (seeds / seed_name()).is_file(), "the session kept no migrated copy"
+    second = TestServer(ROOT, seeds)
     try:
         assert second.seeded
         url = second.api_url()
@@ -33,7 +43,8 @@ def test_a_second_session_starts_on_the_migrated_copy(tmp_path):
         assert api(f"{url}/block_types/slug/secret") is not None, "no block types"
     finally:
         second.stop()
-    assert list(tmp_path.glob("*.partial")) == []
+    assert list(seeds.glob("*.partial")) == []
+    assert not second.folder.exists(), "stop() leaves the temporary folder behind"
 
 
 @pytest.mark.slow

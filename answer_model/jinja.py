@@ -3,7 +3,8 @@
 Free-text answers (project name, description, author) can hold quotes, backslashes,
 emoji or control characters. Each filter returns a complete literal for its format, so a
 rendered TOML, YAML or Python file parses and means exactly what the user typed.
-Cookiecutter loads this module through ``_extensions`` in ``cookiecutter.json``.
+Cookiecutter reaches `install` through `template_jinja.py` (``_extensions`` in
+``cookiecutter.json``), which loads this package afresh for every commit of the template.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import sys
 
 from cookiecutter.exceptions import FailedHookException
 from jinja2 import Template
-from jinja2.ext import Extension
 
-import answer_model
+from . import DEFAULTS, JINJA, QUESTIONS, made_from, plan, refusals
 
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
 _TOML_ESCAPES |= {"\f": "\\f", "\r": "\\r"}
@@ -67,9 +67,19 @@ def python_string(value: object) -> str:
     return quote + body.replace(quote, "\\" + quote) + quote
 
 
-class AnswersRefused(FailedHookException):
-    """Answers the model refuses; a FailedHookException, so cookiecutter's command line
-    prints one line instead of a traceback, as it does for a failed hook."""
+class AnswersRefused(FailedHookException, SystemExit):
+    """Answers the model refuses, after their `error:` lines are printed.
+
+    A FailedHookException, so cookiecutter's command line prints one line instead of a
+    traceback, as it does for a failed hook, and callers of its API can catch it; and a
+    SystemExit with status 1, so programs that do not know it (cruft's `create` and
+    `update --variables-to-update`, whose command line prints a traceback for any other
+    exception) end with status 1 and nothing more.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.code = 1
 
 
 class CheckedTemplate(Template):
@@ -108,13 +118,13 @@ def _from_string(from_string):
 def _refuse_given_jinja(source, answers: dict, render) -> None:
     """An answer given as key=value or in a config file arrives as the source of the
     next question's default; the template's own defaults may hold Jinja, a user's may not."""
-    question = next((q for q in answer_model.QUESTIONS if q not in answers), None)
-    if question is None or not isinstance(source, str) or not answer_model.JINJA.search(source):
+    question = next((q for q in QUESTIONS if q not in answers), None)
+    if question is None or not isinstance(source, str) or not JINJA.search(source):
         return
-    default = answer_model.DEFAULTS[question]
+    default = DEFAULTS[question]
     if source in (default if isinstance(default, list) else [default]):
         return
-    refused = answer_model.refusals({**answers, question: render()}, {question: source})
+    refused = refusals({**answers, question: render()}, {question: source})
     _stop([line for line in refused if line.startswith(f"{question}: ")])
 
 
@@ -127,15 +137,15 @@ def _stop(refused: list[str]) -> None:
 
 def _checked_plan(environment, answers: dict, context: dict):
     """Refuse bad answers (printing one line each); the plan once every answer is in."""
-    answers = {q: answers[q] for q in answer_model.QUESTIONS if q in answers}
+    answers = {q: answers[q] for q in QUESTIONS if q in answers}
     given = context.get("_cookiecutter") if isinstance(context.get("_cookiecutter"), dict) else {}
     key = json.dumps([answers, given], sort_keys=True, default=repr)
     if key not in _ACCEPTED:
         made = frozenset(q for q in answers if _is_made(environment, q, answers))
-        _stop(answer_model.refusals(answers, given, made))
+        _stop(refusals(answers, given, made))
         _ACCEPTED.add(key)
-    complete = len(answers) == len(answer_model.QUESTIONS)
-    return answer_model.plan(answers) if complete else None
+    complete = len(answers) == len(QUESTIONS)
+    return plan(answers) if complete else None
 
 
 _ACCEPTED: set[str] = set()
@@ -143,10 +153,10 @@ _ACCEPTED: set[str] = set()
 
 def _is_made(environment, question: str, answers: dict) -> bool:
     """Whether the answer is the template's own default, made from earlier answers."""
-    sources = answer_model.made_from(question)
+    sources = made_from(question)
     if not sources or not all(source in answers for source in sources):
         return False
-    raw = str(answer_model.DEFAULTS[question])
+    raw = str(DEFAULTS[question])
     try:
         made = environment.from_string(raw, template_class=Template).render(cookiecutter=answers)
     except Exception:  # noqa: BLE001 - an earlier answer the default cannot use: not made
@@ -154,13 +164,10 @@ def _is_made(environment, question: str, answers: dict) -> bool:
     return made == answers[question]
 
 
-class QuoteExtension(Extension):
-    """Registers the quoting filters, and the answer checks (`CheckedTemplate`)."""
-
-    def __init__(self, environment):
-        super().__init__(environment)
-        environment.filters["toml_string"] = toml_string
-        environment.filters["yaml_string"] = yaml_string
-        environment.filters["python_string"] = python_string
-        environment.template_class = CheckedTemplate
-        environment.from_string = _from_string(environment.from_string)
+def install(environment) -> None:
+    """The quoting filters, and the answer checks (`CheckedTemplate`), on `environment`."""
+    environment.filters["toml_string"] = toml_string
+    environment.filters["yaml_string"] = yaml_string
+    environment.filters["python_string"] = python_string
+    environment.template_class = CheckedTemplate
+    environment.from_string = _from_string(environment.from_string)
