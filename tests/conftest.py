@@ -78,10 +78,13 @@ def reap(tmp_path):
     kill_leftovers(tmp_path)
 
 
-# The longest tests, longest first (seconds from `.ci/run`'s summary). pytest-xdist hands
-# the first tests out to its workers in turn, so the longest start at once and the short
-# ones fill the gaps at the end instead of one long test running alone. The two README
-# tests (each holds port 4200, the README's) land on the same worker, one after the other.
+# The longest tests, longest first (seconds from `.ci/run`'s summary), so that with
+# pytest-xdist they start at once and the short ones fill the gaps at the end, instead of
+# one long test running alone. With `--maxschedchunk=1` (pyproject.toml), xdist hands each
+# worker two tests at first and then one more each time it finishes one: a worker runs
+# the first of its two while the second waits. So the list starts with one long test and
+# one short one per worker, and the other long tests go to whichever worker frees first.
+# The two README tests (each holds port 4200, the README's) never run at once: a lock.
 LONGEST_FIRST = [
     "tests/test_ci_commands.py::test_every_generated_ci_command_runs[gitlab",
     "tests/test_ci_commands.py::test_every_generated_ci_command_runs[github",
@@ -91,6 +94,7 @@ LONGEST_FIRST = [
     "tests/test_end_to_end.py",
     "tests/test_readme_commands.py::test_template_readme_commands_work_as_written",
     "tests/test_rendered_suite.py::test_postgres_warehouse",
+    "tests/test_cruft.py::test_the_updating_page",
     "tests/test_first_deploy.py",
     "tests/test_serve.py",
     "tests/test_rendered_suite.py",
@@ -104,7 +108,14 @@ def pytest_collection_modifyitems(items) -> None:
         found = [i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)]
         return found[0] if found else len(LONGEST_FIRST)
 
-    items.sort(key=rank)
+    ordered = sorted(items, key=rank)
+    long = [item for item in ordered if rank(item) < len(LONGEST_FIRST)]
+    short = ordered[len(long) :]
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    head = []
+    for _ in range(min(workers, len(long), len(short))):
+        head += [long.pop(0), short.pop(0)]
+    items[:] = head + long + short
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -7,11 +7,13 @@ What it does, in order (think `astro dev start`, without Docker):
 1. starts a local Prefect server whose state lives in `.etl-dev/` (ignored by git, Docker
    and uploads), or reuses the one a running `etl-dev` started; never another server
    (`PREFECT_API_URL` is ignored: stand-in deployments must not replace real ones);
-2. snapshots the working copy into a local git mirror and deploys every deployment of
-   `prefect.yaml` through the local stand-in for code storage and pools (see stand_in.py:
-   what is exercised and what is stood in for is printed);
-3. creates the work pools, starts a worker, runs the `dev` deployment, follows it to its
-   final state, and checks that the scheduler created the scheduled deployments' runs;
+2. while it boots: snapshots the working copy into a local git mirror, writes the
+   `prefect.yaml` to deploy through the local stand-in for code storage and pools (see
+   stand_in.py: what is exercised and what is stood in for is printed), and starts the
+   deploy and a worker per pool, which import Prefect and wait (prefect_when_ready.py);
+3. once it answers: creates the work pools, deploys every deployment, runs the `dev`
+   deployment on the worker, follows it to its final state, and checks that the
+   scheduler created the scheduled deployments' runs;
 4. prints the UI address and where the data landed.
 Exit code with `--once`: 0 only when the run is Completed (and schedules fire).
 """
@@ -25,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -35,6 +38,7 @@ from etl_tools.stand_in import local_plan, snapshot
 STATE_DIR = ".etl-dev"
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 SERVER_START_SECONDS = 180  # generous: a loaded 2-core machine needs 10-30 s
+DEPLOY_SECONDS = 300  # a ceiling: the deploy takes seconds once the server answers
 SCHEDULE_SECONDS = 120  # Prefect schedules new deployments within ~5 s; generous for a busy machine
 
 
@@ -74,6 +78,7 @@ class Session:
         self.server_file = self.state / "server.json"
         self.api_url = self.ui_url = ""
         self.env: dict[str, str] = {}
+        self._starting: tuple[Background, float] | None = None
 
     def _recorded_server(self) -> str | None:
         """The API URL of a server a running etl-dev started for this project, if alive."""
@@ -86,7 +91,8 @@ class Session:
         return url if healthy(url) else None
 
     def connect(self, port: int) -> None:
-        """Reuse or start the server; afterwards every command talks to it."""
+        """Reuse the project's running server or start one (`wait_for_server` waits for it);
+        afterwards every command talks to it."""
         self.api_url = self._server(port)
         self.ui_url = self.api_url.removesuffix("/api")
         self.env = prefect_env(self.state, self.api_url)
@@ -108,20 +114,32 @@ class Session:
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home}/prefect.db"
         command = [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
         say(f"starting a Prefect server on 127.0.0.1:{port} (state in {STATE_DIR}/)")
-        server = self.start("server", command, self.root, env)
-        started = time.monotonic()
+        self._starting = (self.start("server", command, self.root, env), time.monotonic())
+        return url
+
+    def wait_for_server(self) -> None:
+        """Return once the server this session started answers (at once for a reused one)."""
+        if self._starting is None:
+            return
+        server, started = self._starting
+        url = self.api_url
         if not wait_until(lambda: healthy(url) or not server.running(), SERVER_START_SECONDS):
             raise DevError(f"the server did not answer within {SERVER_START_SECONDS} s")
         if not server.running():
             raise DevError(f"the server stopped:\n{server.output_tail()}")
         say(f"server healthy in {time.monotonic() - started:.1f} s")
         self.server_file.write_text(json.dumps({"api_url": url, "pid": server.process.pid}))
-        return url
+        self._starting = None
 
     def start(self, name: str, command: list[str], cwd: Path, env: dict) -> Background:
         process = Background(name, command, cwd, env, self.state / "logs" / f"{name}.log")
         self.started.append(process)
         return process
+
+    def finished(self, process: Background) -> None:
+        """`process` has ended as it should: nothing left to stop, nothing to watch."""
+        process.stop()
+        self.started.remove(process)
 
     def close(self) -> None:
         """Stop what we started; a second Ctrl-C or a SIGTERM cannot cut this short."""
@@ -134,18 +152,20 @@ class Session:
         if self.started:
             say("stopped everything etl-dev started")
 
-    def prefect(self, *args: str) -> str:
-        """Run a Prefect CLI command in the project; its output, or DevError on failure."""
-        result = subprocess.run(  # noqa: S603 - our own command line
-            [*PREFECT, *args], cwd=self.root, env=self.env, capture_output=True, text=True
-        )
-        if result.returncode:
-            raise DevError(f"prefect {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-        return result.stdout
+
+@dataclass
+class Prepared:
+    """What `prepare` made: the prefect.yaml to deploy, its deployments' names and pools."""
+
+    prefect_file: Path
+    names: list[str]
+    pools: list[str]
+    flow_modules: list[str]
 
 
-def deploy(session: Session) -> list[dict]:
-    """Deploy every deployment of prefect.yaml through the local stand-in; their API records."""
+def prepare(session: Session) -> Prepared:
+    """prefect.yaml through the local stand-in, and the working copy in the mirror its pull
+    steps clone: nothing here needs the server, so it happens while the server boots."""
     try:
         config = yaml.safe_load((session.root / "prefect.yaml").read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -162,21 +182,51 @@ def deploy(session: Session) -> list[dict]:
         except (OSError, RuntimeError) as error:
             raise DevError(f"could not mirror the working copy with git: {error}") from error
         say(f"working copy snapshot {commit[:10]} in {STATE_DIR}/mirror.git")
-    for name in plan.pools:
-        if api(f"{session.api_url}/work_pools/{name}") is None:
-            session.prefect("work-pool", "create", name, "--type", "process")
-            say(f"created work pool {name}")
     local_file = session.state / "prefect.yaml"
     local_file.write_text(yaml.safe_dump(plan.config, sort_keys=False), encoding="utf-8")
-    session.env["PWD"] = str(session.root)  # `{{ $PWD }}` is the project, wherever we ran
-    before = time.time() - 1
-    session.prefect("--no-prompt", "deploy", "--all", "--prefect-file", str(local_file))
-    names = [d.get("name") for d in plan.config.get("deployments") or []]
-    body = {"deployments": {"name": {"any_": names}}}
+    deployments = plan.config.get("deployments") or []
+    entrypoints = {str(d.get("entrypoint", "")).partition(":")[0] for d in deployments}
+    modules = sorted(
+        path.removesuffix(".py").replace("/", ".")
+        for path in entrypoints
+        if path.endswith(".py") and (session.root / path).is_file()
+    )
+    return Prepared(local_file, [d.get("name") for d in deployments], sorted(plan.pools), modules)
+
+
+def when_ready(go: Path, *options: str) -> list[str]:
+    """The command that imports Prefect now and runs `prefect ...` once `go` exists."""
+    script = Path(__file__).with_name("prefect_when_ready.py")
+    return [sys.executable, str(script), str(go), *options, "--"]
+
+
+def start_deploy(session: Session, prepared: Prepared, go: Path) -> Background:
+    """The deploy, started now: it creates the pools and deploys once `go` exists."""
+    options = [f"--warm={m}" for m in ("prefect.cli.deploy", *prepared.flow_modules)]
+    options += [f"--pool={name}" for name in prepared.pools]
+    command = [*when_ready(go, *options), "--no-prompt", "deploy", "--all"]
+    env = dict(session.env, PWD=str(session.root))  # `{{ $PWD }}` is the project
+    return session.start("deploy", [*command, "--prefect-file", str(prepared.prefect_file)],
+                         session.root, env)  # fmt: skip
+
+
+def finish_deploy(session: Session, deployer: Background, prepared: Prepared, before: float):
+    """Wait for the deploy; the API records of what it deployed."""
+    try:
+        status = deployer.process.wait(timeout=DEPLOY_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise DevError(f"the deploy did not finish within {DEPLOY_SECONDS} s") from None
+    session.finished(deployer)
+    if status:
+        raise DevError(f"prefect deploy failed:\n{deployer.output_tail()}")
+    for line in deployer.log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("created work pool "):
+            say(line)
+    body = {"deployments": {"name": {"any_": prepared.names}}}
     found = api(f"{session.api_url}/deployments/filter", "POST", body) or []
     # Only what this deploy wrote: not deployments an earlier prefect.yaml left behind.
     deployed = [d for d in found if _timestamp(d["updated"]) >= before]
-    say(f"deployed {len(deployed)} deployments: {', '.join(sorted(names))}")
+    say(f"deployed {len(deployed)} deployments: {', '.join(sorted(prepared.names))}")
     return deployed
 
 
@@ -223,7 +273,8 @@ def check_schedules(session: Session, deployed: list[dict], since: float) -> Non
     say(f"schedules fire: scheduled runs {seconds:.1f} s after deploy ({listed})")
 
 
-def start_workers(session: Session, pools: set[str], warehouse: Path) -> None:
+def start_workers(session: Session, pools: list[str], warehouse: Path, go: Path) -> None:
+    """A process worker per pool, started now: it polls the pool once `go` exists."""
     workdir = session.state / "worker"
     workdir.mkdir(exist_ok=True)  # empty: the code can only come from the pull steps
     env = dict(session.env)
@@ -234,8 +285,9 @@ def start_workers(session: Session, pools: set[str], warehouse: Path) -> None:
 
     if "warehouse_block" in Settings.model_fields:
         env.setdefault("ETL_WAREHOUSE_URL", f"sqlite:///{warehouse}")
-    for pool in sorted(pools):
-        command = [*PREFECT, "worker", "start", "--pool", pool, "--type", "process"]
+    warm = when_ready(go, "--warm=prefect.cli.worker", "--warm=prefect.workers.process")
+    for pool in pools:
+        command = [*warm, "worker", "start", "--pool", pool, "--type", "process"]
         session.start(f"worker-{pool}", command, workdir, env)
         say(f"worker started for pool {pool} (log: {STATE_DIR}/logs/worker-{pool}.log)")
 
@@ -297,12 +349,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         root = project_root(Path.cwd())
         session = Session(root)
-        session.connect(args.port)
-        deployed = deploy(session)
+        session.connect(args.port)  # starts the server, or finds the running one
+        prepared = prepare(session)
+        go = session.state / f"go-{os.getpid()}"  # one per etl-dev: two may share the state
+        go.unlink(missing_ok=True)
+        deployer = start_deploy(session, prepared, go)
+        warehouse = root / "data" / "warehouse.db"
+        start_workers(session, prepared.pools, warehouse, go)
+        session.wait_for_server()
+        before = time.time() - 1
+        go.touch()
+        deployed = finish_deploy(session, deployer, prepared, before)
         deployed_at = time.monotonic()
         chosen = choose(session, deployed, args.deployment)
-        warehouse = root / "data" / "warehouse.db"
-        start_workers(session, {d["work_pool_name"] for d in deployed}, warehouse)
         check_schedules(session, deployed, deployed_at)
         state = run_and_follow(session, chosen, args.timeout)
         say(f"UI: {session.ui_url}   data: {warehouse}")
@@ -322,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if session is not None:
             session.close()
+            for go in session.state.glob(f"go-{os.getpid()}"):
+                go.unlink()
 
 
 if __name__ == "__main__":

@@ -110,3 +110,29 @@ def test_wrong_place_and_unknown_deployment_are_one_line_errors(tmp_path):
     deployed = [{"name": "prod", "flow_id": "f"}]
     with pytest.raises(DevError, match="no deployment named 'dev'; deployments: prod"):
         choose(None, deployed, "dev")
+
+
+@pytest.mark.slow  # a second Python process imports Prefect: seconds
+def test_a_prefect_command_waits_for_its_go_file(tmp_path):
+    """etl-dev starts its deploy and worker early (they import Prefect while the server
+    boots); each runs its command only once etl-dev creates the go file."""
+    import sys
+    import time
+
+    from prefect import __version__
+
+    go = tmp_path / "go"
+    script = ROOT / "etl_tools" / "prefect_when_ready.py"
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(go), "--", "--version"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(1)
+        assert process.poll() is None, process.communicate()[0]  # waiting, not done
+        go.touch()
+        output, _ = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    assert output.strip().splitlines()[-1] == __version__
