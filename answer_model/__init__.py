@@ -137,6 +137,11 @@ def refusals(
     return [f"{question}: {line}" for question, line in found.items() if line]
 
 
+def _variables(lines: tuple[str, ...]) -> list[str]:
+    """The variables that `.env.example` lines set (`NAME=value`; comments set none)."""
+    return [line.split("=", 1)[0] for line in lines if re.match(r"[A-Z][A-Z0-9_]*=", line)]
+
+
 def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
@@ -203,6 +208,21 @@ class Plan:
         ]
 
     @property
+    def blocks_json(self) -> str:
+        """The blocks as the project's `etl_tools/blocks.json` lists them (saved in order)."""
+        specs = [
+            {"kind": b.type, "name": b.name, "cls": b.cls, "fields": b.fields} for b in self.blocks
+        ]
+        return json.dumps(specs, indent=2)
+
+    @property
+    def postgres_driver(self) -> str:
+        """How this project installs the PostgreSQL driver, named when it is missing."""
+        if "postgres" in self.extras:
+            return "uv sync --extra postgres"
+        return f"uv add '{EXTRAS['postgres']}'"
+
+    @property
     def storage_env(self) -> str:
         """The `.env.example` lines the code storage adds (comments and variables)."""
         return "\n".join(self.text(line) for line in self.storage.env_example)
@@ -217,6 +237,33 @@ class Plan:
         """The name of the block holding the warehouse URL ("" when the warehouse is a file)."""
         blocks = self.warehouse.blocks
         return f"{self.answers['project_slug']}-{blocks[0].suffix}" if blocks else ""
+
+    def texts(self, lines: tuple[str, ...]) -> list[str]:
+        """Model lines with their `{question}` placeholders filled."""
+        return [self.text(line) for line in lines]
+
+    @property
+    def job_variables(self) -> dict[str, object]:
+        """The pool's own job variables (beyond the image), filled from the answers."""
+        return {
+            key: self.text(value) if isinstance(value, str) else value
+            for key, value in self.pool.job_variables
+        }
+
+    @property
+    def job_image(self) -> str:
+        """The image a container pool runs: the one the build step makes, else the one
+        the deploying shell names (the project's image, built by CI)."""
+        return "{{ build_image.image }}" if self.storage.builds_image else "{{ $PREFECT_IMAGE }}"
+
+    @property
+    def pool_env(self) -> str:
+        """The `.env.example` lines the pool adds for the compose worker; none when the code
+        storage already asks for every one of its variables (ECS credentials with S3
+        storage): each variable is written once."""
+        if set(_variables(self.pool.env_example)) <= set(_variables(self.storage.env_example)):
+            return ""
+        return "\n".join(self.texts(self.pool.env_example))
 
     @property
     def notifications_env(self) -> str:

@@ -198,24 +198,107 @@ STORAGES = {
 
 @dataclass(frozen=True)
 class Pool:
-    """A work pool type: its extras, and the oldest Python its worker package supports."""
+    """A work pool type, and everything that follows from it.
+
+    Text fields may hold `{question}` placeholders (filled from the answers); compose lines
+    are YAML, indented as the template places them.
+    """
 
     extras: tuple[str, ...] = ()
     runs_image: bool = True  # flow runs start from the project's image
     min_python: str = "3.10"
     why_python: str = ""
+    job_variables: tuple[tuple[str, object], ...] = ()  # beyond the image, in prefect.yaml
+    first_run: str = ""  # README, deploying by hand: what must exist before the first run
+    dev_stand_in: str = ""  # README: what etl-dev stands in for
+    compose_environment: tuple[str, ...] = ()  # the compose worker's environment entries
+    compose_service: tuple[str, ...] = ()  # more keys of the compose worker service
+    compose_volumes: tuple[str, ...] = ()  # the compose worker's volumes, beyond its data
+    compose_note: str = ""  # README, the self-hosted stack: what the pool needs there
+    env_example: tuple[str, ...] = ()  # `.env.example` lines for the compose worker
 
+
+IMAGE_STAND_IN = (
+    "The {work_pool_type} pool is stood in for by a process pool of the same name: flows run\n"
+    "as processes here, not in the project's image."
+)
+OUTSIDE_THE_STACK = (
+    "Flow runs start outside the stack: set `WORKER_API_URL` in `.env` to an address of the\n"
+    "server they can reach."
+)
 
 POOLS = {
-    "process": Pool(runs_image=False),
-    "docker": Pool(extras=("docker",)),
+    "process": Pool(
+        runs_image=False,
+        first_run="a process worker runs each flow in a temporary directory that it deletes "
+        "afterwards:\n  relative data paths go to `~/.local/share/{project_slug}/` (set an "
+        "absolute\n  `ETL_DATABASE_PATH` on the worker to choose), and the run's log prints "
+        "the absolute path.",
+    ),
+    "docker": Pool(
+        extras=("docker",),
+        first_run="a Docker engine on the worker's machine (the worker starts one container "
+        "per run);",
+        dev_stand_in=IMAGE_STAND_IN,
+        compose_service=(
+            "# The worker starts flow-run containers through the host's Docker engine; its user",
+            "# joins the group that owns the socket. To reach the server, those containers must",
+            "# join this stack's network: job variable `networks: [{project_slug}]`.",
+            "group_add:",
+            "  - ${{DOCKER_GID:?set DOCKER_GID in .env}}",
+        ),
+        compose_volumes=("/var/run/docker.sock:/var/run/docker.sock",),
+        compose_note="Flow-run containers of the docker pool are not on the stack's network, "
+        "so they cannot reach\n`server:4200` until you add the job variable `networks: "
+        "[{project_slug}]` or\nset `WORKER_API_URL` to an address they can reach.",
+        env_example=(
+            "# Group that owns the host's Docker socket, for the compose worker: "
+            "`stat -c %g /var/run/docker.sock`.",
+            "DOCKER_GID=999",
+        ),
+    ),
     "kubernetes": Pool(
         extras=("kubernetes",),
         min_python="3.11",
         why_python="prefect-kubernetes 0.8 needs Python 3.11 or newer; choose 3.11, 3.12 or "
         "3.13 for a kubernetes work pool",
+        job_variables=(
+            ("namespace", "{project_slug}"),
+            ("cpu_request", "500m"),
+            ("memory_request", "1Gi"),
+        ),
+        first_run="a cluster the worker's kubeconfig reaches, with the namespace "
+        "`{project_slug}` created\n  (`kubectl create namespace {project_slug}`); each run is "
+        "a Kubernetes job;",
+        dev_stand_in=IMAGE_STAND_IN,
+        compose_environment=("KUBECONFIG: /opt/prefect/app/.kube/config",),
+        compose_volumes=(
+            "${{KUBECONFIG_DIR:?set KUBECONFIG_DIR in .env}}:/opt/prefect/app/.kube:ro",
+        ),
+        compose_note=OUTSIDE_THE_STACK,
+        env_example=(
+            "# Folder with the kubeconfig (a file named `config`) the compose worker uses.",
+            "KUBECONFIG_DIR=/home/change-me/.kube",
+        ),
     ),
-    "ecs": Pool(extras=("aws",)),
+    "ecs": Pool(
+        extras=("aws",),
+        job_variables=(("cpu", 1024), ("memory", 2048)),
+        first_run="AWS credentials for the worker and an ECS cluster; each run is an ECS task;",
+        dev_stand_in=IMAGE_STAND_IN,
+        compose_environment=(
+            "AWS_ACCESS_KEY_ID: ${{AWS_ACCESS_KEY_ID:?set AWS_ACCESS_KEY_ID in .env}}",
+            "AWS_SECRET_ACCESS_KEY: ${{AWS_SECRET_ACCESS_KEY:?set AWS_SECRET_ACCESS_KEY in .env}}",
+            "AWS_REGION: ${{AWS_REGION:?set AWS_REGION in .env}}",
+        ),
+        compose_note=OUTSIDE_THE_STACK,
+        env_example=(
+            "# AWS access for the compose worker, which starts ECS tasks.",
+            "AWS_ACCESS_KEY_ID=change-me",
+            "AWS_SECRET_ACCESS_KEY=change-me",
+            "AWS_REGION=us-east-1",
+        ),
+    ),
 }
 
 
@@ -242,7 +325,7 @@ NOTIFICATIONS = {
             "# Name of that block, if you keep it under another name.",
             "# ETL_SLACK_BLOCK={project_slug}-slack",
         ),
-        files=("tests/test_notifications.py",),
+        files=("etl/hooks/channels/slack.py", "tests/test_notifications.py"),
     ),
     "none": Notifications(),
 }

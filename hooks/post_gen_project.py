@@ -9,12 +9,12 @@ half-made project. The answers themselves were checked before anything was writt
 """
 
 import importlib.util
-import json
 import shutil
 import sys
 from pathlib import Path
 
-REMOVED = json.loads({{ plan.removed_paths | tojson | tojson }})  # noqa: F821
+# Filled in when cookiecutter renders this hook (the model's paths hold no spaces).
+REMOVED = "{{ plan.removed_paths | join(' ') }}".split()  # noqa: SIM905
 
 
 def run_project_checks(root: Path) -> list[str]:

@@ -8,8 +8,8 @@ check that the model's tables cover exactly the choices `cookiecutter.json` offe
 
 from __future__ import annotations
 
-import ast
 import itertools
+import json
 import re
 import tomllib
 
@@ -89,16 +89,10 @@ def test_dependencies_are_the_models(row):
 
 
 def test_blocks_are_the_models_and_feed_every_reference(row):
-    """blocks.py saves the model's blocks; prefect.yaml names only blocks it saves; every
-    variable a block reads is in .env.example."""
+    """The block script saves the model's blocks (etl_tools/blocks.json); prefect.yaml names
+    only blocks it saves; every variable a block reads is in .env.example."""
     plan, project = row
-    source = (project / "etl_tools" / "blocks.py").read_text(encoding="utf-8")
-    specs = next(
-        node.value
-        for node in ast.parse(source).body
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "SPECS"
-    )
-    saved = [{k.arg: ast.literal_eval(k.value) for k in call.keywords} for call in specs.elts]
+    saved = json.loads((project / "etl_tools" / "blocks.json").read_text(encoding="utf-8"))
     assert saved == [
         {"kind": b.type, "name": b.name, "cls": b.cls, "fields": b.fields} for b in plan.blocks
     ]
@@ -128,6 +122,22 @@ def test_pool_and_image_follow_the_model(row):
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert plan.text(plan.storage.first_run) in readme
     assert plan.text(plan.storage.dev_stand_in) in readme
+    for sentence in (plan.pool.first_run, plan.pool.dev_stand_in, plan.pool.compose_note):
+        assert plan.text(sentence) in readme
+    for key, value in plan.job_variables.items():
+        assert definitions["work_pool"]["job_variables"][key] == value
+    worker = yaml.safe_load((project / "docker-compose.yml").read_text(encoding="utf-8"))
+    worker = worker["services"]["worker"]
+    for line in plan.texts(plan.pool.compose_environment):
+        key, value = line.split(": ", 1)
+        assert worker["environment"][key] == value
+    assert worker["volumes"][1:] == plan.texts(plan.pool.compose_volumes)
+    variables = re.findall(r"^([A-Z][A-Z0-9_]*)=", env, re.MULTILINE)
+    assert len(variables) == len(set(variables)), "a variable twice in .env.example"
+    for line in plan.pool_env.splitlines():  # the lines the storage did not write already
+        assert line in env.splitlines(), line
+    for variable in re.findall(r"^([A-Z][A-Z0-9_]*)=", "\n".join(plan.pool.env_example), re.M):
+        assert variable in variables, variable
 
 
 def test_warehouse_follows_the_model(row):
@@ -135,7 +145,8 @@ def test_warehouse_follows_the_model(row):
     its extra installs the driver, and docker-compose.yml serves it when it is a server."""
     plan, project = row
     settings = (project / "etl" / "utils" / "settings.py").read_text(encoding="utf-8")
-    assert (f'default="{plan.warehouse_block}"' in settings) == bool(plan.warehouse.blocks)
+    assert f'default="{plan.warehouse_block}",' in settings  # "" for a file: no block
+    assert bool(plan.warehouse_block) == bool(plan.warehouse.blocks)
     assert "warehouse_url: SecretStr | None" in settings  # ETL_WAREHOUSE_URL: every project
     env = (project / ".env.example").read_text(encoding="utf-8")
     for line in plan.warehouse.env_example:

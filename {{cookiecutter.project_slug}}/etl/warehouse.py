@@ -60,7 +60,7 @@ from etl.records import Reject
 from etl.utils.settings import ConfigurationError
 
 # How this project gets the PostgreSQL driver (psycopg), named when it is missing.
-POSTGRES_DRIVER = {{ '"uv sync --extra postgres"' if "postgres" in plan.extras else "'uv add \"psycopg[binary]\"'" }}
+POSTGRES_DRIVER = "{{ plan.postgres_driver }}"
 
 
 class OrderRow(NamedTuple):

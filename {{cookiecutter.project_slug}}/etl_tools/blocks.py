@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 import time
@@ -34,7 +35,8 @@ class BlockSpec:
 
     A source is `$NAME` (an environment variable), `@type` (a block built before this
     one, so an S3 bucket can nest its AWS credentials) or a literal. The template writes
-    these from its answer model; edit them here when the project's blocks change.
+    them into `blocks.json`, beside this file, from its answer model; edit that file when
+    the project's blocks change.
     """
 
     kind: str
@@ -60,22 +62,15 @@ def _value(source: str, env: Mapping[str, str], built: dict[str, object]) -> obj
     return source
 
 
-SPECS: tuple[BlockSpec, ...] = ({% if not plan.blocks %}){% endif %}
-{%- for block in plan.blocks %}
-    BlockSpec(
-        kind={{ block.type | python_string }},
-        name={{ block.name | python_string }},
-        cls={{ block.cls | python_string }},
-        fields={
-{%- for field, source in block.fields.items() %}
-            {{ field | python_string }}: {{ source | python_string }},
-{%- endfor %}
-        },
-    ),
-{%- endfor %}
-{%- if plan.blocks %}
-)
-{%- endif %}
+BLOCKS_FILE = Path(__file__).with_name("blocks.json")
+
+
+def load_specs(path: Path = BLOCKS_FILE) -> tuple[BlockSpec, ...]:
+    """The project's blocks, in the order they are saved (a block nests only earlier ones)."""
+    return tuple(BlockSpec(**spec) for spec in json.loads(path.read_text(encoding="utf-8")))
+
+
+SPECS = load_specs()
 
 
 class MissingSettingError(Exception):

@@ -281,9 +281,9 @@ def start_workers(session: Session, pools: list[str], warehouse: Path, go: Path)
     env.update(ETL_DATABASE_PATH=str(warehouse), PREFECT_WORKER_QUERY_SECONDS="2")
     # A PostgreSQL project's deployed runs read the warehouse block, which a fresh local
     # server lacks: without an exported ETL_WAREHOUSE_URL they load into this SQLite file.
-    from etl.utils.settings import Settings
+    from etl.utils.settings import get_settings
 
-    if "warehouse_block" in Settings.model_fields:
+    if get_settings().warehouse_block:
         env.setdefault("ETL_WAREHOUSE_URL", f"sqlite:///{warehouse}")
     warm = when_ready(go, "--warm=prefect.cli.worker", "--warm=prefect.workers.process")
     for pool in pools:

@@ -15,7 +15,7 @@ import pytest
 from prefect.blocks.notifications import SlackWebhook
 
 from etl.flows.example_etl import example_etl
-from etl.utils.settings import get_settings
+from etl.hooks.channels.slack import block_name
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -51,7 +51,7 @@ def closed_port() -> int:
 
 def test_failure_is_posted_to_the_webhook(inbox, failing_params):
     port, received = inbox
-    SlackWebhook(url=f"json://127.0.0.1:{port}/").save(get_settings().slack_block, overwrite=True)
+    SlackWebhook(url=f"json://127.0.0.1:{port}/").save(block_name(), overwrite=True)
 
     state = example_etl(failing_params, return_state=True)
 
@@ -62,7 +62,7 @@ def test_failure_is_posted_to_the_webhook(inbox, failing_params):
 
 def test_a_broken_webhook_does_not_change_the_state(failing_params, run_logs):
     url = f"json://127.0.0.1:{closed_port()}/"
-    SlackWebhook(url=url).save(get_settings().slack_block, overwrite=True)
+    SlackWebhook(url=url).save(block_name(), overwrite=True)
 
     state = example_etl(failing_params, return_state=True)
 

@@ -37,18 +37,11 @@ class Settings(BaseSettings):
         "database_path and the warehouse block. Masked wherever settings are shown.",
     )
     batch_size: int = Field(default=50_000, ge=1, description="Rows per mapped task.")
-{%- if plan.warehouse_block %}
     warehouse_block: str = Field(
         default="{{ plan.warehouse_block }}",
-        description="Secret block holding the warehouse URL of deployed runs.",
+        description="Secret block holding the warehouse URL of deployed runs (empty: the "
+        "warehouse is the SQLite file of database_path).",
     )
-{%- endif %}
-{%- if cookiecutter.notifications == "slack" %}
-    slack_block: str = Field(
-        default="{{ cookiecutter.project_slug }}-slack",
-        description="Name of the SlackWebhook block that failure notifications go to.",
-    )
-{%- endif %}
 
 
 def get_settings() -> Settings:
@@ -94,11 +87,13 @@ def warehouse_target(database: str | None = None) -> str:
         return database
     if database:
         return str(warehouse_path(database))
-    url = get_settings().warehouse_url
+    settings = get_settings()
+    url = settings.warehouse_url
     if url is not None and url.get_secret_value().strip():
         return url.get_secret_value().strip()
-{%- if plan.warehouse_block %}
-    return block_url(get_settings().warehouse_block)
+    if settings.warehouse_block:
+        return block_url(settings.warehouse_block)
+    return str(warehouse_path())
 
 
 def block_url(name: str) -> str:
@@ -112,6 +107,3 @@ def block_url(name: str) -> str:
             f"no warehouse: set ETL_WAREHOUSE_URL, or save the Secret block {name!r} "
             "(`python -m etl_tools.blocks`, from WAREHOUSE_URL in .env)"
         ) from error
-{%- else %}
-    return str(warehouse_path())
-{%- endif %}
