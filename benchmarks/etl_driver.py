@@ -85,6 +85,7 @@ def load_project() -> SimpleNamespace:
     sys.path.insert(0, os.getcwd())
 
     from etl.flows.example_etl import EtlParams, example_etl
+    from etl.target import Target
     from etl.tasks.extract import read_rows
     from etl.tasks.load import optimize_warehouse
     from etl.tasks.transform import to_record
@@ -104,6 +105,7 @@ def load_project() -> SimpleNamespace:
         split_duplicates=split_duplicates,
         batched=batched,
         get_settings=get_settings,
+        Target=Target,
         count_rows=count_rows,
         create_schema=create_schema,
         dispose=dispose,
@@ -150,7 +152,7 @@ class Driver:
             with engine.begin() as connection:
                 connection.exec_driver_sql("DROP TABLE IF EXISTS orders, rejects")
             engine.dispose()
-            self.etl.dispose(self.url)
+            self.etl.dispose(self.etl.Target.of(self.url))
             return self.url
         path = self.workdir / f"{tag}.db"
         for suffix in ("", "-journal", "-wal", "-shm"):
@@ -158,9 +160,10 @@ class Driver:
         return str(path)
 
     def plain(self, src: str, database: str) -> dict:
+        target = self.etl.Target.of(database)
         """The flow's body without Prefect: same functions, same batches, same order."""
         etl, batch_size = self.etl, self.batch_size
-        etl.create_schema(database)
+        etl.create_schema(target)
         rows = etl.read_rows(src)
         checked = [etl.check_rows(batch) for batch in etl.batched(rows, batch_size)]
         unique = etl.split_duplicates([order for batch in checked for order in batch.valid])
@@ -169,24 +172,25 @@ class Driver:
             [etl.to_record(order) for order in batch]
             for batch in etl.batched(unique.valid, batch_size)
         ]
-        loaded = sum(etl.upsert_orders(database, records) for records in transformed)
-        etl.optimize_warehouse.fn(database)
-        etl.upsert_rejects(database, Path(src).stem, rejects)
+        loaded = sum(etl.upsert_orders(target, records) for records in transformed)
+        etl.optimize_warehouse.fn(target)
+        etl.upsert_rejects(target, Path(src).stem, rejects)
         if len(rows) != loaded + len(rejects):
             raise ValueError("row counts do not add up")
         return {
             "read": len(rows),
             "loaded": loaded,
             "rejected": len(rejects),
-            "orders_in_table": etl.count_rows(database, "orders"),
-            "rejects_in_table": etl.count_rows(database, "rejects"),
+            "orders_in_table": etl.count_rows(target, "orders"),
+            "rejects_in_table": etl.count_rows(target, "rejects"),
         }
 
     def fastest(self, src: str, database: str) -> dict:
+        target = self.etl.Target.of(database)
         """The fastest plain loader: the same per-row work, then one bulk write of the
         whole file in one transaction (see the module's docstring)."""
         etl = self.etl
-        etl.create_schema(database)
+        etl.create_schema(target)
         rows = etl.read_rows(src)
         checked = etl.check_rows(rows)
         unique = etl.split_duplicates(checked.valid)
@@ -202,8 +206,8 @@ class Driver:
             "read": len(rows),
             "loaded": len(records),
             "rejected": len(rejects),
-            "orders_in_table": etl.count_rows(database, "orders"),
-            "rejects_in_table": etl.count_rows(database, "rejects"),
+            "orders_in_table": etl.count_rows(target, "orders"),
+            "rejects_in_table": etl.count_rows(target, "rejects"),
         }
 
     def run_flow(self, src: str, database: str) -> dict:

@@ -20,6 +20,7 @@ import time
 import psycopg
 
 sys.path.insert(0, os.getcwd())
+from etl.target import Target  # noqa: E402
 from etl.warehouse import ORDER_COLUMNS, create_schema, upsert_orders  # noqa: E402
 from order_rows import rows  # noqa: E402
 
@@ -62,9 +63,9 @@ def main() -> None:
     dsn = sys.argv[1]
     url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
     batch = rows(100_000)
-    create_schema(url)
+    create_schema(Target.of(url))
     paths = {
-        "project": lambda b: upsert_orders(url, b),
+        "project": lambda b: upsert_orders(Target.of(url), b),
         "copy": lambda b: copy_path(dsn, b),
         "copy-binary": lambda b: copy_path(dsn, b, binary=True),
         "unnest": lambda b: unnest_path(dsn, b),

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, os.getcwd())
-from etl.warehouse import ORDER_COLUMNS, _upsert, create_schema, upsert_orders, url_of  # noqa: E402
+from etl.target import Target  # noqa: E402
+from etl.warehouse import ORDER_COLUMNS, _upsert, create_schema, upsert_orders  # noqa: E402
 from order_rows import rows  # noqa: E402
 
 
@@ -49,11 +50,11 @@ def in_threads(write: Callable[[list], None], batches: list[list]) -> None:
 
 def timed(way: str, batches: list[list], folder: Path, run: int) -> float:
     path = folder / f"{way.replace(' ', '-').replace(',', '')}-{run}.db"
-    create_schema(str(path))
-    sql = _upsert(url_of(str(path)), "orders", ORDER_COLUMNS)
+    create_schema(Target.of(path))
+    sql = _upsert(Target.of(path), "orders", ORDER_COLUMNS)
     started = time.perf_counter()
     if way == "project":
-        in_threads(lambda batch: upsert_orders(str(path), batch), batches)
+        in_threads(lambda batch: upsert_orders(Target.of(path), batch), batches)
     elif way == "threads, no lock":
         in_threads(lambda batch: raw_write(str(path), sql, batch), batches)
     else:

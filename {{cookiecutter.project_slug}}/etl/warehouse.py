@@ -1,11 +1,10 @@
 """The warehouse: its tables, its connection, and every statement run against it.
 
-Tasks and flows name a warehouse by `database`: a SQLite file path (from
-`settings.warehouse_path`) or a SQLAlchemy URL (`postgresql+psycopg://...`, from
-`ETL_WAREHOUSE_URL` or the warehouse block), and call the functions here; none of them
-sees a connection, a cursor or SQL. SQLite and PostgreSQL share one code path through
-SQLAlchemy: the tables are `METADATA`, the upserts the dialect's own
-`INSERT ... ON CONFLICT DO UPDATE`.
+Tasks and flows name a warehouse by its `Target` (`etl.target`: resolved once per run,
+a SQLite file or a SQLAlchemy URL such as `postgresql+psycopg://...`) and call the
+functions here; none of them sees a connection, a cursor or SQL. SQLite and PostgreSQL
+share one code path through SQLAlchemy: the tables are `METADATA`, the upserts the
+dialect's own `INSERT ... ON CONFLICT DO UPDATE`.
 
 Writes are idempotent and atomic: each batch is one transaction (committed whole or
 rolled back whole) with an upsert keyed on the natural key, so a crash mid-load leaves
@@ -34,7 +33,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -52,11 +50,12 @@ from sqlalchemy import (
 from sqlalchemy import column as column_clause
 from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from etl.records import Reject
+from etl.target import Target
 from etl.utils.settings import ConfigurationError
 
 # How this project gets the PostgreSQL driver (psycopg), named when it is missing.
@@ -108,26 +107,11 @@ TABLES = {table.name: table for table in (ORDERS, REJECTS)}
 INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
-def url_of(database: Path | str) -> str:
-    """The SQLAlchemy URL for `database`: a URL as it is, a file path as SQLite's URL."""
-    text = str(database)
-    url = make_url(text) if "://" in text else None
-    if url is not None and not (url.get_backend_name() == "sqlite" and url.database):
-        return text
-    path = Path(url.database if url is not None else text).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
-    return text if url is not None else f"sqlite:///{path}"
-
-
-def describe(database: Path | str) -> str:
-    """`database` as it may be shown (summaries, logs): a path, or a URL without password."""
-    text = str(database)
-    return make_url(text).render_as_string(hide_password=True) if "://" in text else text
-
-
 @functools.lru_cache(maxsize=16)
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
+def _engine(target: Target) -> Engine:
+    url = target.url
+    if target.file is not None:
+        target.file.parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file only
         # A connection per call, as sqlite3.connect was: nothing holds the file between
         # tasks, and another process's writer waits up to 30 s for the lock.
         return create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
@@ -137,45 +121,45 @@ def _engine(url: str) -> Engine:
     except ModuleNotFoundError as error:
         hint = POSTGRES_DRIVER if error.name == "psycopg" else f"uv add {error.name}"
         raise ConfigurationError(
-            f"warehouse {describe(url)}: its driver {error.name!r} is not installed; "
+            f"warehouse {target}: its driver {error.name!r} is not installed; "
             f"install it with `{hint}`"
         ) from None
 
 
 @functools.cache  # never evicted: a file with two locks would have its writers poll again
-def _sqlite_writer(url: str) -> threading.Lock:
+def _sqlite_writer(target: Target) -> threading.Lock:
     """One lock per SQLite file: this process's writers queue on it, and the next one
     starts the moment the last commits (see the module's docstring)."""
     return threading.Lock()
 
 
-def engine(database: Path | str) -> Engine:
-    """The (cached) SQLAlchemy engine of a warehouse path or URL."""
-    return _engine(url_of(database))
+def engine(target: Target) -> Engine:
+    """The (cached) SQLAlchemy engine of a warehouse."""
+    return _engine(target)
 
 
-def check(database: Path | str) -> None:
+def check(target: Target) -> None:
     """Connect once, so a wrong warehouse fails with one line before a run starts."""
     try:
-        with engine(database).connect():
+        with engine(target).connect():
             pass
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0]  # the driver's words, no password
         raise ConfigurationError(
-            f"warehouse {describe(database)}: cannot connect: {reason} "
+            f"warehouse {target}: cannot connect: {reason} "
             "(check ETL_WAREHOUSE_URL, or the warehouse block, and that the server runs)"
         ) from None
 
 
-def dispose(database: Path | str) -> None:
+def dispose(target: Target) -> None:
     """Close the pooled connections to a warehouse (tests dropping their database)."""
-    engine(database).dispose()
+    engine(target).dispose()
 
 
 @functools.lru_cache(maxsize=32)
-def _upsert(url: str, table_name: str, columns: tuple[str, ...]) -> str:
+def _upsert(target: Target, table_name: str, columns: tuple[str, ...]) -> str:
     """The dialect's `INSERT ... ON CONFLICT DO UPDATE` for `columns`, compiled once."""
-    dialect = _engine(url).dialect
+    dialect = _engine(target).dialect
     table = TABLES[table_name]
     keys = [column.name for column in table.primary_key]
     statement = INSERTS[dialect.name](table).values({c: None for c in columns})
@@ -191,12 +175,14 @@ def _upsert(url: str, table_name: str, columns: tuple[str, ...]) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _staged_upsert(url: str, table_name: str, columns: tuple[str, ...]) -> tuple[str, str, str]:
+def _staged_upsert(
+    target: Target, table_name: str, columns: tuple[str, ...]
+) -> tuple[str, str, str]:
     """PostgreSQL: (create the staging table, COPY into it, upsert from it), compiled once.
 
     The staging table has the target's columns and NOT NULL constraints (`LIKE`), plus
     `_n`, numbering rows in COPY order so that the last of two equal keys wins."""
-    dialect = _engine(url).dialect
+    dialect = _engine(target).dialect
     table = TABLES[table_name]
     stage_name = f"_stage_{table_name}"
     keys = [column.name for column in table.primary_key]
@@ -219,10 +205,10 @@ def _staged_upsert(url: str, table_name: str, columns: tuple[str, ...]) -> tuple
     return create, copy, str(statement.compile(dialect=dialect))
 
 
-def _copy_upsert(connection: Connection, url: str, table: str, columns, rows: Sequence) -> None:
+def _copy_upsert(connection: Connection, target: Target, table: str, columns, rows) -> None:
     """PostgreSQL's write: COPY into a staging table, then one upsert from it (see the
     module's docstring). The driver's errors are raised as SQLAlchemy's, as on SQLite."""
-    create, copy, upsert = _staged_upsert(url, table, columns)
+    create, copy, upsert = _staged_upsert(target, table, columns)
     connection.exec_driver_sql(create)
     cursor = connection.connection.driver_connection.cursor()
     try:
@@ -238,66 +224,67 @@ def _copy_upsert(connection: Connection, url: str, table: str, columns, rows: Se
     connection.exec_driver_sql(upsert)
 
 
-def _write(database: Path | str, table: str, columns: tuple[str, ...], rows: Sequence) -> int:
+def _write(target: Target, table: str, columns: tuple[str, ...], rows: Sequence) -> int:
     """Upsert `rows` (tuples in `columns` order) in one transaction."""
     if not rows:
         return 0
-    url = url_of(database)
-    target = _engine(url)
-    if target.dialect.name == "postgresql":
-        with target.begin() as connection:  # one transaction: committed whole or rolled back
-            _copy_upsert(connection, url, table, columns, rows)
+    database = _engine(target)
+    if database.dialect.name == "postgresql":
+        with database.begin() as connection:  # one transaction: committed whole or rolled back
+            _copy_upsert(connection, target, table, columns, rows)
     else:
-        sql = _upsert(url, table, columns)
-        with _sqlite_writer(url), target.begin() as connection:  # one writer, one transaction
+        sql = _upsert(target, table, columns)
+        # One writer at a time, one transaction per batch.
+        with _sqlite_writer(target), database.begin() as connection:
             connection.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
     return len(rows)
 
 
-def create_schema(database: Path | str) -> None:
+def create_schema(target: Target) -> None:
     """Create the tables if they are missing (safe to call on every run)."""
-    METADATA.create_all(engine(database), checkfirst=True)
+    METADATA.create_all(engine(target), checkfirst=True)
 
 
-def upsert_orders(database: Path | str, rows: Sequence[OrderRow]) -> int:
+def upsert_orders(target: Target, rows: Sequence[OrderRow]) -> int:
     """Upsert one batch in a single transaction; returns the number of rows written."""
-    return _write(database, "orders", ORDER_COLUMNS, rows)
+    return _write(target, "orders", ORDER_COLUMNS, rows)
 
 
-def upsert_rejects(database: Path | str, source: str, rejects: Sequence[Reject]) -> int:
+def upsert_rejects(target: Target, source: str, rejects: Sequence[Reject]) -> int:
     """Record rejects with their reason; keyed on (source, line) so reruns do not repeat them."""
     rows = [(source, *reject) for reject in rejects]
-    return _write(database, "rejects", REJECT_COLUMNS, rows)
+    return _write(target, "rejects", REJECT_COLUMNS, rows)
 
 
-def count_rows(database: Path | str, table: str) -> int:
+def count_rows(target: Target, table: str) -> int:
     """Rows in one of the warehouse tables."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
-    with engine(database).connect() as connection:
+    with engine(target).connect() as connection:
         return connection.scalar(select(func.count()).select_from(TABLES[table]))
 
 
-def optimize(database: Path | str) -> None:
+def optimize(target: Target) -> None:
     """Let the database refresh its query statistics (after a load)."""
-    target = engine(database)
-    statement = "PRAGMA optimize" if target.dialect.name == "sqlite" else "ANALYZE orders, rejects"
-    with target.begin() as connection:
+    database = engine(target)
+    sqlite = database.dialect.name == "sqlite"
+    statement = "PRAGMA optimize" if sqlite else "ANALYZE orders, rejects"
+    with database.begin() as connection:
         connection.exec_driver_sql(statement)
 
 
-def order_months(database: Path | str) -> list[str]:
+def order_months(target: Target) -> list[str]:
     """The months (`YYYY-MM`) that have orders, oldest first."""
     month = ORDERS.c.order_month
-    with engine(database).connect() as connection:
+    with engine(target).connect() as connection:
         return list(connection.scalars(select(month).distinct().order_by(month)))
 
 
-def month_summary(database: Path | str, month: str) -> tuple[int, int]:
+def month_summary(target: Target, month: str) -> tuple[int, int]:
     """One month's order count and revenue in cents."""
     query = select(func.count(), func.coalesce(func.sum(ORDERS.c.total_cents), 0)).where(
         ORDERS.c.order_month == month
     )
-    with engine(database).connect() as connection:
+    with engine(target).connect() as connection:
         orders, cents = connection.execute(query).one()
     return orders, int(cents)  # PostgreSQL's SUM of BIGINT is NUMERIC

@@ -15,43 +15,44 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from etl import warehouse
+from etl.target import Target
 
 REFUSED = "disk I/O error (injected)"
 
 
 def is_sqlite(database: str) -> bool:
-    return warehouse.engine(database).dialect.name == "sqlite"
+    return warehouse.engine(Target.of(database)).dialect.name == "sqlite"
 
 
 def execute(database: str, *statements: str) -> None:
     """Run statements in one transaction on the warehouse."""
-    with warehouse.engine(database).begin() as connection:
+    with warehouse.engine(Target.of(database)).begin() as connection:
         for statement in statements:
             connection.exec_driver_sql(statement)
 
 
 def order_ids(database: str) -> list[int]:
-    with warehouse.engine(database).connect() as connection:
+    with warehouse.engine(Target.of(database)).connect() as connection:
         return list(connection.scalars(select(warehouse.ORDERS.c.order_id)))
 
 
 def order(database: str, order_id: int) -> dict:
     """One row of `orders`, by its id, as a dict."""
     query = select(warehouse.ORDERS).where(warehouse.ORDERS.c.order_id == order_id)
-    with warehouse.engine(database).connect() as connection:
+    with warehouse.engine(Target.of(database)).connect() as connection:
         return dict(connection.execute(query).one()._mapping)
 
 
 def rejects(database: str) -> dict[int, str]:
     """The rejects table as {line: reason}."""
     table = warehouse.REJECTS
-    with warehouse.engine(database).connect() as connection:
+    with warehouse.engine(Target.of(database)).connect() as connection:
         return dict(connection.execute(select(table.c.line, table.c.reason)).all())
 
 
 def refuse_order(database: str, order_id: int) -> None:
     """Make the database refuse one row, as a full disk or a held lock would."""
-    warehouse.create_schema(database)
+    warehouse.create_schema(Target.of(database))
     if is_sqlite(database):
         execute(
             database,
@@ -83,7 +84,7 @@ def stall_a_batch(database: str, order_id: int) -> int:
     PostgreSQL: writers do not wait for each other, so the insert of `order_id` sleeps
     and every other batch commits: all 196 orders but that batch's 10.
     """
-    warehouse.create_schema(database)
+    warehouse.create_schema(Target.of(database))
     if is_sqlite(database):
         execute(
             database,
@@ -131,7 +132,7 @@ def fresh_schema(base_url: str) -> Iterator[str]:
     try:
         yield database
     finally:
-        warehouse.dispose(database)
+        warehouse.dispose(Target.of(database))
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from etl.flows.example_etl import EtlParams, example_etl
+from etl.target import Target
 from etl.warehouse import count_rows
 
 prefect_dask = pytest.importorskip("prefect_dask", reason="install the 'dask' extra")
@@ -33,4 +34,4 @@ def test_flow_runs_on_a_local_dask_cluster(database, project_root, monkeypatch):
     )
 
     assert summary["read"] == summary["loaded"] + summary["rejected"] == 201
-    assert count_rows(database, "orders") == 196
+    assert count_rows(Target.of(database), "orders") == 196

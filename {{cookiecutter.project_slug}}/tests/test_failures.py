@@ -30,6 +30,7 @@ from prefect.client.schemas.filters import (
 from prefect.settings import PREFECT_API_URL
 
 from etl.flows.example_etl import EtlParams, example_etl
+from etl.target import Target
 from etl.tasks.extract import extract, resolve_source
 from etl.warehouse import count_rows
 from tests.faults import allow_orders, order_ids, refuse_order, rejects, stall_a_batch, unstall
@@ -90,8 +91,8 @@ def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database, m
     assert state.is_completed(), state.message
     [extract_run] = task_runs(state.state_details.flow_run_id, "extract", 1)
     assert extract_run.run_count >= 2  # failed, backed off, then read the file
-    assert count_rows(database, "orders") == 196
-    assert count_rows(database, "rejects") == 5
+    assert count_rows(Target.of(database), "orders") == 196
+    assert count_rows(Target.of(database), "rejects") == 5
 
 
 def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(database):
@@ -112,7 +113,7 @@ def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(datab
     second = example_etl(EtlParams(database=database, batch_size=batch_size), return_state=True)
 
     assert second.is_completed()
-    assert count_rows(database, "orders") == 196
+    assert count_rows(Target.of(database), "orders") == 196
     # Every batch was loaded again (an upsert): the rerun converged, nothing doubled.
     loads = task_runs(second.state_details.flow_run_id, "load_batch", 8)
     assert {run.state.name for run in loads} == {"Completed"}
@@ -149,7 +150,7 @@ def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
     )
     try:
         deadline = time.monotonic() + 120
-        while count_rows(database, "orders") < committed:  # wait for the other batches
+        while count_rows(Target.of(database), "orders") < committed:  # wait for the other batches
             assert process.poll() is None, "the flow ended before loading anything"
             assert time.monotonic() < deadline, "no batch was committed in time"
             time.sleep(0.05)
@@ -162,7 +163,7 @@ def test_a_crash_mid_load_then_a_rerun_completes_the_table(database):
             process.kill()
     unstall(database)
     # Whole batches only survived; the one being written was rolled back.
-    assert count_rows(database, "orders") == committed
+    assert count_rows(Target.of(database), "orders") == committed
 
     rerun = example_etl(EtlParams(database=database, batch_size=10), return_state=True)
 

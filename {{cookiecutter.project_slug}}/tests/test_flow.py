@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from etl.flows.example_etl import EtlParams, example_etl
+from etl.target import Target
 from etl.tasks.extract import resolve_source
 from etl.warehouse import count_rows
 from tests.faults import order
@@ -20,8 +21,8 @@ def test_sample_run_accounts_for_every_row(database):
     assert summary["loaded"] == 196
     assert summary["rejected"] == 5
     assert summary["read"] == summary["loaded"] + summary["rejected"]
-    assert count_rows(database, "orders") == 196
-    assert count_rows(database, "rejects") == 5
+    assert count_rows(Target.of(database), "orders") == 196
+    assert count_rows(Target.of(database), "rejects") == 5
 
 
 def test_rerun_gives_the_same_table(database):

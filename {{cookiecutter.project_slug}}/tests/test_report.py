@@ -11,6 +11,7 @@ from dateutil.rrule import rrulestr
 from etl import warehouse
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.flows.orders_report import orders_report
+from etl.target import Target
 from etl.tasks.report import combine
 from etl_tools import checks
 from tests.conftest import WAREHOUSES, fresh_warehouse
@@ -45,7 +46,7 @@ def loaded(request, tmp_path_factory, prefect_server):
 @pytest.mark.usefixtures("prefect_server")
 def test_map_reduce_matches_the_table(loaded):
     report = orders_report(upstream_flow_run="prefect.flow-run.abc", database=loaded)
-    with warehouse.engine(loaded).connect() as connection:
+    with warehouse.engine(Target.of(loaded)).connect() as connection:
         count, cents = connection.exec_driver_sql(
             "SELECT COUNT(*), SUM(total_cents) FROM orders"
         ).one()

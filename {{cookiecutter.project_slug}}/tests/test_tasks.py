@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from etl.records import Order, Reject, SourceRow
+from etl.target import Target
 from etl.tasks.extract import extract, read_rows
 from etl.tasks.transform import to_record, transform_batch
 from etl.tasks.validate import check_rows, split_duplicates
@@ -175,26 +176,26 @@ def _records(count: int) -> list[OrderRow]:
 
 
 def test_upsert_is_idempotent(database):
-    create_schema(database)
-    upsert_orders(database, _records(5))
-    upsert_orders(database, _records(5))
-    assert count_rows(database, "orders") == 5
+    create_schema(Target.of(database))
+    upsert_orders(Target.of(database), _records(5))
+    upsert_orders(Target.of(database), _records(5))
+    assert count_rows(Target.of(database), "orders") == 5
 
 
 def test_a_failing_batch_leaves_nothing_behind(database):
-    create_schema(database)
+    create_schema(Target.of(database))
     records = _records(3)
     records[2] = records[2]._replace(customer=None)  # violates NOT NULL mid-batch
     with pytest.raises(IntegrityError):
-        upsert_orders(database, records)
-    assert count_rows(database, "orders") == 0
+        upsert_orders(Target.of(database), records)
+    assert count_rows(Target.of(database), "orders") == 0
 
 
 def test_a_corrected_row_updates_the_table(database):
     """An upsert that did nothing on conflict would keep the old values: this fails then."""
-    create_schema(database)
+    create_schema(Target.of(database))
     first = _records(3)
-    upsert_orders(database, first)
+    upsert_orders(Target.of(database), first)
     corrected = first[1]._replace(
         customer="Acme GmbH",
         quantity=4,
@@ -202,8 +203,8 @@ def test_a_corrected_row_updates_the_table(database):
         ordered_at="2026-04-01",
         order_month="2026-04",
     )
-    upsert_orders(database, [corrected])
-    assert count_rows(database, "orders") == 3
+    upsert_orders(Target.of(database), [corrected])
+    assert count_rows(Target.of(database), "orders") == 3
     assert faults.order(database, corrected.order_id) == corrected._asdict()
     assert faults.order(database, first[0].order_id) == first[0]._asdict()  # the others untouched
 
@@ -213,7 +214,7 @@ def test_sqlite_batches_loaded_at_once_write_one_at_a_time(tmp_path):
     lock instead of polling for the file's (see `etl.warehouse`), so no two of their
     transactions are ever open together, and every row still lands."""
     database = str(tmp_path / "warehouse.db")
-    create_schema(database)
+    create_schema(Target.of(database))
     open_now, most_open = 0, 0
     counting = threading.Lock()
 
@@ -228,7 +229,7 @@ def test_sqlite_batches_loaded_at_once_write_one_at_a_time(tmp_path):
         with counting:
             open_now -= 1
 
-    writer = engine(database)
+    writer = engine(Target.of(database))
     event.listen(writer, "begin", opened)
     event.listen(writer, "commit", closed)
     event.listen(writer, "rollback", closed)
@@ -237,30 +238,30 @@ def test_sqlite_batches_loaded_at_once_write_one_at_a_time(tmp_path):
 
     def load(batch: list[OrderRow]) -> None:
         start.wait()
-        upsert_orders(database, batch)
+        upsert_orders(Target.of(database), batch)
 
     threads = [threading.Thread(target=load, args=(records[i::loaders],)) for i in range(loaders)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert count_rows(database, "orders") == len(records)
+    assert count_rows(Target.of(database), "orders") == len(records)
     assert most_open == 1
 
 
 def test_a_rejects_new_reason_replaces_the_old(database):
-    create_schema(database)
-    upsert_rejects(database, "sample", [Reject(3, "quantity: old reason", "{}")])
-    upsert_rejects(database, "sample", [Reject(3, "quantity: new reason", '{"q": 1}')])
+    create_schema(Target.of(database))
+    upsert_rejects(Target.of(database), "sample", [Reject(3, "quantity: old reason", "{}")])
+    upsert_rejects(Target.of(database), "sample", [Reject(3, "quantity: new reason", '{"q": 1}')])
     assert faults.rejects(database) == {3: "quantity: new reason"}
 
 
 def test_rejects_are_recorded_once(database):
-    create_schema(database)
+    create_schema(Target.of(database))
     rejects = check_rows([with_fields(quantity="x")]).rejects
-    upsert_rejects(database, "sample", rejects)
-    upsert_rejects(database, "sample", rejects)
-    assert count_rows(database, "rejects") == 1
+    upsert_rejects(Target.of(database), "sample", rejects)
+    upsert_rejects(Target.of(database), "sample", rejects)
+    assert count_rows(Target.of(database), "rejects") == 1
 
 
 def test_only_the_warehouse_module_talks_to_the_database(project_root):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from etl import warehouse
 from etl.hooks.notify import notify_failure
+from etl.target import resolve
 from etl.tasks.extract import SAMPLE_SOURCE, extract
 from etl.tasks.load import (
     load_batch,
@@ -27,7 +28,7 @@ from etl.tasks.load import (
 from etl.tasks.transform import transform_batch
 from etl.tasks.validate import split_duplicates, validate_batch
 from etl.utils.batch import batched, opaque_data
-from etl.utils.settings import ConfigurationError, get_settings, warehouse_target
+from etl.utils.settings import ConfigurationError, get_settings
 
 
 class EtlParams(BaseModel):
@@ -71,8 +72,8 @@ def run_name() -> str:
 def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
     """Load orders from a CSV source into the warehouse; bad rows go to `rejects`."""
     settings = get_settings()
-    database = warehouse_target(params.database)  # may hold a password: never printed
-    shown = prepare_warehouse(database)
+    target = resolve(params.database)  # once per run; shown without its password
+    shown = prepare_warehouse(target)
     batch_size = params.batch_size or settings.batch_size
 
     rows = extract(params.source)
@@ -82,11 +83,11 @@ def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
 
     transformed = transform_batch.map(opaque_data(list(batched(unique.valid, batch_size))))
     transformed.wait()  # each load gets its transform's final state: its data, or its failure
-    loads = load_batch.map(unmapped(database), opaque_data([f.state for f in transformed]))
+    loads = load_batch.map(unmapped(target), opaque_data([f.state for f in transformed]))
     # Clean-up runs once every load has finished, even when one failed (allow_failure).
-    optimize_warehouse.submit(database, wait_for=[allow_failure(f) for f in loads]).wait()
+    optimize_warehouse.submit(target, wait_for=[allow_failure(f) for f in loads]).wait()
     loaded = sum(loads.result())  # raises here if a batch could not be loaded
-    load_rejects(database, source_label(params.source), opaque_data(rejects))
+    load_rejects(target, source_label(params.source), opaque_data(rejects))
 
     summary = {
         "source": params.source,
@@ -95,7 +96,7 @@ def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
         "rejected": len(rejects),
         "database": shown,
     }
-    summary.update(reconcile(database, len(rows), loaded, len(rejects)))
+    summary.update(reconcile(target, len(rows), loaded, len(rejects)))
     print(f"loaded {loaded} rows, rejected {len(rejects)}; warehouse: {shown}")
     return summary
 
@@ -109,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         params = EtlParams(source=args.source, batch_size=args.batch_size, database=args.database)
-        warehouse.check(warehouse_target(params.database))  # before the run: one clear line
+        warehouse.check(resolve(params.database))  # before the run: one clear line
     except ValidationError as error:
         problem = error.errors()[0]
         parser.error(f"--{'-'.join(map(str, problem['loc'])).replace('_', '-')}: {problem['msg']}")

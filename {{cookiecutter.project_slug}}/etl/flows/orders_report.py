@@ -9,14 +9,13 @@ branch chosen by a parameter (`output`).
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Literal
 
 from prefect import flow, unmapped
 
 from etl.hooks.notify import notify_failure
+from etl.target import resolve, warehouse_path
 from etl.tasks.report import combine_totals, list_months, month_totals, write_report_csv
-from etl.utils.settings import warehouse_path, warehouse_target
 
 FLOW_RUN_PREFIX = "prefect.flow-run."
 
@@ -39,13 +38,13 @@ def orders_report(
     output: Literal["log", "csv"] = "log",
 ) -> dict:
     """Summarise the orders table; `upstream_flow_run` names the ETL run that triggered it."""
-    database = warehouse_target(database)  # may hold a password: never printed
-    months = list_months(database)
-    totals = month_totals.map(unmapped(database), months)  # map: one task per month
+    target = resolve(database)  # once per run; shown without its password
+    months = list_months(target)
+    totals = month_totals.map(unmapped(target), months)  # map: one task per month
     report = combine_totals(totals)  # reduce
     report["upstream_flow_run"] = upstream_flow_run.removeprefix(FLOW_RUN_PREFIX)
     if output == "csv":  # a branch chosen by a parameter
-        beside = warehouse_path() if "://" in database else Path(database)  # a server: data/
+        beside = target.file or warehouse_path()  # a server's report goes to data/
         path = beside.parent / "reports" / "orders-by-month.csv"
         report["file"] = write_report_csv(report, str(path))
         print(f"report written to {report['file']}")

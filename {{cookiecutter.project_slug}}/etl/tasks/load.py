@@ -18,36 +18,37 @@ from prefect.tasks import exponential_backoff
 
 from etl import warehouse
 from etl.records import Reject
+from etl.target import Target
 from etl.utils.batch import Batch
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1), cache_policy=NO_CACHE)
-def load_batch(database: str, rows: Batch) -> int:
+def load_batch(target: Target, rows: Batch) -> int:
     """Load one transformed batch (I/O: retried; atomic and idempotent, so retries are safe)."""
-    return warehouse.upsert_orders(database, rows.rows)
+    return warehouse.upsert_orders(target, rows.rows)
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1), cache_policy=NO_CACHE)
-def load_rejects(database: str, source: str, rejects: list[Reject]) -> int:
+def load_rejects(target: Target, source: str, rejects: list[Reject]) -> int:
     """Record the rejected rows with their reasons (I/O: retried)."""
-    return warehouse.upsert_rejects(database, source, rejects)
+    return warehouse.upsert_rejects(target, source, rejects)
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
-def prepare_warehouse(database: str) -> str:
+def prepare_warehouse(target: Target) -> str:
     """Create the warehouse tables if needed; returns where it is, safe to show (no password)."""
-    warehouse.create_schema(database)
-    return warehouse.describe(database)
+    warehouse.create_schema(target)
+    return target.shown
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
-def optimize_warehouse(database: str) -> None:
+def optimize_warehouse(target: Target) -> None:
     """Refresh the warehouse's query statistics after a load (clean-up: runs even on failure)."""
-    warehouse.optimize(database)
+    warehouse.optimize(target)
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
-def reconcile(database: str, read: int, loaded: int, rejected: int) -> dict:
+def reconcile(target: Target, read: int, loaded: int, rejected: int) -> dict:
     """Audit the run: every row read was loaded or rejected; returns both tables' counts.
 
     A task, not a subflow: a subflow would add its own flow run (about a second of
@@ -56,6 +57,6 @@ def reconcile(database: str, read: int, loaded: int, rejected: int) -> dict:
     if read != loaded + rejected:
         raise ValueError(f"row counts do not add up: read {read} != {loaded} + {rejected}")
     return {
-        "orders_in_table": warehouse.count_rows(database, "orders"),
-        "rejects_in_table": warehouse.count_rows(database, "rejects"),
+        "orders_in_table": warehouse.count_rows(target, "orders"),
+        "rejects_in_table": warehouse.count_rows(target, "rejects"),
     }

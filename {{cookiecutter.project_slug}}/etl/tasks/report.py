@@ -9,18 +9,19 @@ from prefect import task
 from prefect.tasks import exponential_backoff
 
 from etl import warehouse
+from etl.target import Target
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
-def list_months(database: str) -> list[str]:
+def list_months(target: Target) -> list[str]:
     """The months that have orders, oldest first (I/O: retried)."""
-    return warehouse.order_months(database)
+    return warehouse.order_months(target)
 
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
-def month_totals(database: str, month: str) -> dict:
+def month_totals(target: Target, month: str) -> dict:
     """One month's order count and revenue in cents (the map step; I/O: retried)."""
-    orders, cents = warehouse.month_summary(database, month)
+    orders, cents = warehouse.month_summary(target, month)
     return {"month": month, "orders": orders, "revenue_cents": cents}
 
 
