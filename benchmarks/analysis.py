@@ -4,7 +4,7 @@ against the targets. Runs nothing, writes nothing."""
 
 from __future__ import annotations
 
-from common import least_squares, median, spread
+from benchmarks.common import least_squares, median, spread
 
 TARGET_RATIO = 1.5
 CONTEXT_SHARE = 0.01

@@ -20,7 +20,6 @@ output, caches, a local SQLite database, build output and a `.env`. Then:
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 import os
 import random
 import shlex
@@ -29,8 +28,6 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from common import REPO
 
 # --- clutter --------------------------------------------------------------------------
 
@@ -175,19 +172,22 @@ def tree_bytes(root: Path) -> int:
 
 # --- .dockerignore: the rendered project's own function -------------------------------
 
-# The one implementation of what `docker build` sends: the generated project's
-# etl_tools/docker_context.py (the Docker SDK's exclude_paths), loaded from the template's
-# tree, where it is copied without rendering. The project's tests check it against the
-# examples of Docker's documentation.
-DOCKER_CONTEXT = REPO / "{{cookiecutter.project_slug}}" / "etl_tools" / "docker_context.py"
+# The one implementation of what `docker build` sends: the rendered project's own
+# etl_tools/docker_context.py (the Docker SDK's exclude_paths), run inside that project.
+# The project's tests check it against the examples of Docker's documentation.
+LIST_CONTEXT = (
+    "import json, sys; from etl_tools.docker_context import docker_context; "
+    "print(json.dumps(docker_context(sys.argv[1])))"
+)
 
 
-def load_docker_context():
-    """`docker_context(root, patterns=None)` from the template's etl_tools/docker_context.py."""
-    spec = importlib.util.spec_from_file_location("_template_docker_context", DOCKER_CONTEXT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.docker_context
+def docker_context(project: Path) -> list[str]:
+    """What `docker build` sends from `project`, by the project's own function."""
+    result = subprocess.run(
+        [sys.executable, "-c", LIST_CONTEXT, str(project)],
+        cwd=project, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
 
 
 # --- the Dockerfile -------------------------------------------------------------------
@@ -295,7 +295,7 @@ def docker_context_figures(project: Path, every: list[str]) -> tuple[dict, set[s
     comparison); the figures, and the set of paths sent."""
     import pathspec
 
-    context = load_docker_context()(project)
+    context = docker_context(project)
     docker_text = (project / ".dockerignore").read_text()
     gitwild = pathspec.PathSpec.from_lines("gitwildmatch", docker_text.splitlines())
     context_gitwild = [f for f in every if not gitwild.match_file(f)]

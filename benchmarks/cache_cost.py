@@ -17,15 +17,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from orders import write_orders  # noqa: E402  (benchmarks/orders.py, beside this file)
+from benchmarks.orders import write_orders
 
 
 def best_us_per_row(work: Callable[[], object], rows: int, repeats: int = 5) -> float:

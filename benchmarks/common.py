@@ -88,11 +88,9 @@ def interleaved(
 
 
 def _test_servers():
-    """The template tests' own server harness (`tests/prefect_server.py`), so the benchmark's
+    """The template tests' own server harness (`devkit/prefect_server.py`), so the benchmark's
     server starts, is checked and is stopped exactly as theirs is."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from tests import prefect_server as servers
+    from devkit import prefect_server as servers
 
     return servers
 

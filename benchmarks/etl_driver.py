@@ -82,8 +82,6 @@ def parse_args() -> argparse.Namespace:
 def load_project() -> SimpleNamespace:
     """The rendered project's own functions, from its `etl` package in the working
     directory."""
-    sys.path.insert(0, os.getcwd())
-
     from etl.flows.example_etl import EtlParams, example_etl
     from etl.target import Target
     from etl.tasks.extract import read_rows

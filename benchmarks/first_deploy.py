@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, _test_servers
+from benchmarks.common import REPO, _test_servers
 
 RESULTS = REPO / "benchmarks" / "results" / "first_deploy.json"
 DOC = REPO / "docs" / "first-deploy-benchmark.md"

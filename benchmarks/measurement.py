@@ -9,9 +9,9 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import common
-from common import BIN, PYTHON, REPO, check, clean_env, median, run_timed
-from orders import expected_counts, write_orders
+from benchmarks import common
+from benchmarks.common import BIN, PYTHON, REPO, check, clean_env, median, run_timed
+from benchmarks.orders import expected_counts, write_orders
 
 FIXED_ROWS = 1_000  # a run this small is almost all fixed cost
 
@@ -249,7 +249,8 @@ def run_driver(
 ) -> dict:
     command = [
         PYTHON,
-        str(REPO / "benchmarks" / "etl_driver.py"),
+        "-m",
+        "benchmarks.etl_driver",  # the project's etl first on sys.path (its cwd), then ours
         "--csv",
         str(csv),
         "--repeats",
@@ -264,6 +265,7 @@ def run_driver(
     if warehouse_url:
         command += ["--warehouse-url", warehouse_url]
     env = clean_env(
+        PYTHONPATH=str(REPO),
         PREFECT_API_URL=server["api_url"],
         PREFECT_HOME=str(work / "client-home"),
         PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(work / "results-storage"),
@@ -405,7 +407,7 @@ def bench_sweep(
 
 
 def bench_context(template: Path, work: Path, venv_mb: int) -> dict:
-    from build_context import measure  # its dependencies only when this section runs
+    from benchmarks.build_context import measure  # its dependencies only when this section runs
 
     project = common.render_default(template, work / "context-project", work / "cc-context")
     return measure(project, venv_mb=venv_mb)

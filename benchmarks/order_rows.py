@@ -5,10 +5,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
-sys.path.insert(0, os.getcwd())  # the rendered project the benchmark runs in
 from etl.warehouse import OrderRow  # noqa: E402
 
 

@@ -13,16 +13,14 @@ and the benchmark's fastest loader; not part of `run.py`.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
 import psycopg
-
-sys.path.insert(0, os.getcwd())
 from etl.target import Target  # noqa: E402
 from etl.warehouse import ORDER_COLUMNS, create_schema, upsert_orders  # noqa: E402
-from order_rows import rows  # noqa: E402
+
+from benchmarks.order_rows import rows  # noqa: E402
 
 COLUMNS = ", ".join(ORDER_COLUMNS)
 UPDATE = ", ".join(f"{c} = EXCLUDED.{c}" for c in ORDER_COLUMNS[1:])

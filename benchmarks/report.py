@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from analysis import (
+from benchmarks.analysis import (
     SUMMARY_HEADER,
     baseline,
     baseline_runs,
@@ -22,7 +22,7 @@ from analysis import (
     sweep_per_task_run,
     warehouse,
 )
-from common import REPO, median, spread
+from benchmarks.common import REPO, median, spread
 
 RESULTS = REPO / "benchmarks" / "results"
 DOC = REPO / "docs" / "benchmarks.md"

@@ -35,11 +35,10 @@ import sys
 import time
 from pathlib import Path
 
-import common
-import measurement
-from common import REPO
-from measurement import say
-from report import DOC, RESULTS, summary_text, sweep_text, write_doc
+from benchmarks import common, measurement
+from benchmarks.common import REPO
+from benchmarks.measurement import say
+from benchmarks.report import DOC, RESULTS, summary_text, sweep_text, write_doc
 
 FULL_SIZES = (50_000, 200_000, 1_000_000)
 QUICK_SIZES = (10_000, 20_000, 50_000)

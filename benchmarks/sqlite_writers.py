@@ -20,17 +20,16 @@ import argparse
 import os
 import sqlite3
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, os.getcwd())
 from etl.target import Target  # noqa: E402
 from etl.warehouse import ORDER_COLUMNS, _upsert, create_schema, upsert_orders  # noqa: E402
-from order_rows import rows  # noqa: E402
+
+from benchmarks.order_rows import rows  # noqa: E402
 
 
 def raw_write(path: str, sql: str, batch: list) -> None:

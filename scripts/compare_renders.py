@@ -1,7 +1,7 @@
 """Render every row of the option matrix from two versions of the template and diff them.
 
-    uv run python scripts/compare_renders.py 3627d2d          # that commit vs the work tree
-    uv run python scripts/compare_renders.py 3627d2d --full   # and print every diff
+    uv run python -m scripts.compare_renders 3627d2d          # that commit vs the work tree
+    uv run python -m scripts.compare_renders 3627d2d --full   # and print every diff
 
 A restructuring of the template should change the rendered projects only where it means
 to: this prints, per file, how many rows differ and how many lines change, so the summary
@@ -19,10 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.test_matrix import MATRIX, label  # noqa: E402
+from devkit.matrix import MATRIX, label
+from devkit.render import TEMPLATE as ROOT
 
 
 def render(template: Path, row: dict, out: Path) -> Path:

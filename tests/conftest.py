@@ -1,66 +1,24 @@
-"""Rendering helpers shared by the template's tests.
+"""Fixtures, ordering and the time summary of the template's test session.
 
-`render` calls cookiecutter in-process (fast, for the option matrix); `render_cli` runs
-the real command line in a subprocess, as a user would, to see its messages and exit code.
-Rendered projects run in this same environment (it carries every integration), with the
-rendered directory as the working directory so its own `etl` package is the one imported.
+What tests share beyond fixtures (rendering, servers, README shells, the option matrix)
+lives in the `devkit` package beside this folder.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cookiecutter.main import cookiecutter
+
+from devkit.render import render
 
 # Several tests press Ctrl-C (SIGINT) on `etl-dev`, `serve` and workers they started. A
 # shell starts background jobs (`cmd &`) with SIGINT ignored, and children inherit that:
 # a suite run that way would see Ctrl-C do nothing. Ctrl-C works here as in a terminal.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-
-TEMPLATE = Path(__file__).resolve().parents[1]
-DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-BIN = Path(sys.executable).parent
-
-
-def render(output_dir: Path, **answers: str) -> Path:
-    """Render the template with the default answers overridden by `answers`."""
-    project = cookiecutter(
-        str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)
-    )
-    return Path(project)
-
-
-def render_cli(output_dir: Path, *args: str, **answers: str) -> subprocess.CompletedProcess:
-    """Run the `cookiecutter` command line with `--no-input`, as CI would."""
-    command = [str(BIN / "cookiecutter"), "--no-input", "-o", str(output_dir), *args, str(TEMPLATE)]
-    command += [f"{key}={value}" for key, value in answers.items()]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a subprocess that talks to Prefect: its own home, no analytics."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_CLI_PROMPT="false", **extra)
-    return env
-
-
-def run_rendered(project: Path, *command: str, timeout: int = 600, **env: str):
-    """Run a command inside a rendered project with this environment's tools."""
-    return subprocess.run(
-        list(command),
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=clean_env(PREFECT_HOME=str(project.parent / f"{project.name}-prefect-home"), **env),
-    )
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +31,7 @@ def default_project(tmp_path_factory) -> Path:
 def reap(tmp_path):
     """After the test, kill any process still naming tmp_path (servers of a failed test)."""
     yield
-    from tests.readme import reap as kill_leftovers
+    from devkit.readme import reap as kill_leftovers
 
     kill_leftovers(tmp_path)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEMPLATE, render
-from tests.shell import bash as run_bash
-from tests.shell import documented_env
+from devkit.render import TEMPLATE, render
+from devkit.shell import bash as run_bash
+from devkit.shell import documented_env
 
 DOC = TEMPLATE / "docs" / "existing-repository.md"
 

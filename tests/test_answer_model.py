@@ -19,8 +19,8 @@ from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
 import answer_model
-from tests.conftest import DEFAULTS, TEMPLATE, render
-from tests.test_matrix import MATRIX, label
+from devkit.matrix import MATRIX, label
+from devkit.render import DEFAULTS, TEMPLATE, render
 
 BLOCK_REFERENCE = re.compile(r"prefect\.blocks\.([a-z0-9-]+)\.([a-z0-9-]+)")
 

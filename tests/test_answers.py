@@ -17,7 +17,6 @@ file are not rendered and arrive literally, and are refused the same way.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import random
 import re
@@ -39,7 +38,7 @@ from jinja2 import TemplateSyntaxError
 import answer_model
 from answer_model import rules
 from answer_model.jinja import python_string, toml_string, yaml_string
-from tests.conftest import BIN, DEFAULTS, TEMPLATE
+from devkit.render import BIN, DEFAULTS, TEMPLATE
 
 QUESTIONS = [key for key in DEFAULTS if not key.startswith("_")]
 CHOICES = {key: value for key, value in DEFAULTS.items() if isinstance(value, list)}
@@ -437,13 +436,9 @@ def test_hook_accepts_valid_schedules_and_urls():
 
 def test_hook_accepts_no_schedule_that_prefect_refuses():
     """Prefect checks cron with its vendored croniter (and refuses R and H); the hook must
-    not pass a schedule that `prefect deploy` then refuses. Loaded by path: importing the
-    prefect package would take seconds."""
-    origin = importlib.util.find_spec("prefect").origin
-    path = Path(origin).parent / "_vendor" / "croniter" / "croniter.py"
-    spec = importlib.util.spec_from_file_location("_prefect_croniter", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    not pass a schedule that `prefect deploy` then refuses."""
+    from prefect._vendor.croniter import croniter
+
     fields = [
         ["0", "59", "*/5", "0-30/10", "1,2"],
         ["0", "23", "*/6", "9-17", "0,12"],
@@ -458,7 +453,7 @@ def test_hook_accepts_no_schedule_that_prefect_refuses():
     accepted = [expression for expression in tried if rules.cron(expression) is None]
     assert len(accepted) > 100  # the sample exercises the accepting side too
     for expression in accepted:
-        assert module.croniter.is_valid(expression), expression
+        assert croniter.is_valid(expression), expression
         assert not set(expression.lower().split()) & {"r", "h"}, expression
 
 

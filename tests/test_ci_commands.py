@@ -18,8 +18,8 @@ import sys
 
 import pytest
 
-from tests.conftest import TEMPLATE
-from tests.prefect_server import free_port
+from devkit.prefect_server import free_port
+from devkit.render import TEMPLATE
 
 CASES = {
     "github-default": [],

@@ -25,10 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import BIN, TEMPLATE, render
-
-sys.path.insert(0, str(TEMPLATE / "scripts"))
-import ci_local  # noqa: E402
+from devkit import ci_local
+from devkit.render import BIN, TEMPLATE, render
 
 # The variants whose CI files differ (deploy steps depend on storage and pool).
 CI_VARIANTS = {

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from tests.compose import (
+from devkit.compose import (
     COMPOSE_FILE,
     MissingVariable,
     env_example,
@@ -25,8 +25,8 @@ from tests.compose import (
     raw_compose,
     variables,
 )
-from tests.conftest import render, run_rendered
-from tests.test_matrix import MATRIX, label
+from devkit.matrix import MATRIX, label
+from devkit.render import render, run_rendered
 
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|KEY", re.IGNORECASE)
 ONLY_A_VARIABLE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}")

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, DEFAULTS, TEMPLATE
-from tests.readme import shell_blocks
-from tests.shell import documented_env, missing_tool, uv_cache
+from devkit.readme import shell_blocks
+from devkit.render import BIN, DEFAULTS, TEMPLATE
+from devkit.shell import documented_env, missing_tool, uv_cache
 
 GIT = shutil.which("git")
 pytestmark = [

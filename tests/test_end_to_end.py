@@ -39,25 +39,26 @@ from pathlib import Path
 import pytest
 
 from answer_model import work_pool_name
-from tests.compose import env_example, healthcheck_command, load_compose
-from tests.conftest import DEFAULTS, clean_env, render, run_rendered
-from tests.prefect_server import (
+from devkit.compose import env_example, healthcheck_command, load_compose
+from devkit.prefect_server import (
+    POSTGRES_URL,
     PREFECT,
     PostgresDatabase,
     background,
     free_port,
     fresh_postgres_database,
+    in_ci,
+    postgres_url_or_skip,
     prefect_server,
     wait_for,
 )
+from devkit.render import DEFAULTS, clean_env, render, run_rendered
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("git") is None, reason="the git_clone pull step needs git"),
 ]
 
-POSTGRES_URL = "TEMPLATE_TEST_POSTGRES_URL"
-"""postgresql+asyncpg://user:password@host:port/db of a server where user may CREATE DATABASE."""
 SAMPLE_ROWS, SAMPLE_MALFORMED = 201, 5
 # Non-placeholder values for the block script; nothing is ever sent to them.
 DUMMY_SECRETS = {
@@ -66,22 +67,6 @@ DUMMY_SECRETS = {
 }
 GIT = ["git", "-c", "user.name=E2E Test", "-c", "user.email=e2e@example.com"]
 GIT += ["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def postgres_url_or_skip(what: str) -> str:
-    """The server URL for PostgreSQL cases; skipped without it, but a failure in CI, so
-    the PostgreSQL cases can never be silently left out there."""
-    url = os.environ.get(POSTGRES_URL)
-    if not url:
-        reason = f"{POSTGRES_URL} is not set (.ci/run installs PostgreSQL and sets it)"
-        if in_ci():
-            pytest.fail(f"CI is set, so {what} may not be skipped: {reason}")
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture

@@ -27,12 +27,11 @@ import time
 import pytest
 
 from answer_model.choices import PREFECT_LINES
-from tests.conftest import BIN, clean_env, render
-from tests.idle import share_of_a_core
-from tests.prefect_server import free_port, healthy, stop_group, wait_for
-from tests.readme import processes_mentioning, python_only_machine
-from tests.shell import uv_folder
-from tests.test_readme_commands import SAMPLE_ORDERS, rows
+from devkit.idle import share_of_a_core
+from devkit.prefect_server import free_port, healthy, stop_group, wait_for
+from devkit.readme import processes_mentioning, python_only_machine
+from devkit.render import BIN, SAMPLE_ORDERS, clean_env, orders_in, render
+from devkit.shell import uv_folder
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +99,7 @@ def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path, reap):
     assert ": Completed" in output and "Traceback" not in output, output
     if answers.get("code_storage") == "s3":
         assert "stood in for" in output and "process pool of the same name" in output
-    assert rows(project / "data" / "warehouse.db") == SAMPLE_ORDERS
+    assert orders_in(project / "data" / "warehouse.db") == SAMPLE_ORDERS
     if answers.get("project_name") == "Prefect Lab":
         assert "created work pool etl-prefect-lab-process" in output, output
     assert processes_mentioning(tmp_path) == []

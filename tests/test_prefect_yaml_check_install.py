@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shell import documented_env
+from devkit.shell import documented_env
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check.py"

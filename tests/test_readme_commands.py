@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import fcntl
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEMPLATE, render
-from tests.readme import (
+from devkit.readme import (
     processes_mentioning,
     python_only_machine,
     run_script,
     script,
     shell_blocks,
 )
+from devkit.render import SAMPLE_ORDERS, TEMPLATE, orders_in, render
 
 pytestmark = pytest.mark.slow
 PORT_LOCK = Path(tempfile.gettempdir()) / "prefect-template-tests-port-4200.lock"
@@ -46,7 +45,6 @@ def port_4200():
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-SAMPLE_ORDERS = 196
 # What a person types into .env after `cp .env.example .env`: values that are not
 # placeholders (nothing is ever sent to them).
 FILL_ENV = """python3 - <<'PY'
@@ -61,11 +59,6 @@ for placeholder, value in {
     text = text.replace(placeholder, value)
 env.write_text(text)
 PY"""
-
-
-def rows(database: Path) -> int:
-    with sqlite3.connect(database) as db:
-        return db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
 
 
 def report_skipped(readme: Path) -> list[str]:
@@ -91,7 +84,7 @@ def test_template_readme_commands_work_as_written(tmp_path, reap):
     home = Path(env["HOME"])
     for project in (template / "quickstart", home / "projects"):
         project = project / "my-prefect-pipelines"
-        assert rows(project / "data" / "warehouse.db") == SAMPLE_ORDERS, project
+        assert orders_in(project / "data" / "warehouse.db") == SAMPLE_ORDERS, project
         assert (project / "uv.lock").is_file(), "the install writes the lock users commit"
     assert output.count(": Completed\n") >= 2, output[-6000:]
     assert output.count("schedules fire: scheduled runs") == 2, output[-6000:]
@@ -114,12 +107,12 @@ def test_rendered_readme_commands_work_as_written(tmp_path, reap):
     assert "Successfully installed uv" in output  # the README's first line, on a bare machine
     # etl-dev: the dev deployment ran to Completed and the prod schedule fired.
     assert "[etl-dev] schedules fire: scheduled runs" in output, output[-6000:]
-    assert rows(project / "data" / "warehouse.db") == SAMPLE_ORDERS
+    assert orders_in(project / "data" / "warehouse.db") == SAMPLE_ORDERS
     # By hand: the worker cloned the pushed repository and ran dev; its data outlives the
     # run's temporary directory, under ~/.local/share/<slug>/ (the run's log says where).
     kept = Path(env["HOME"]) / ".local/share/my-prefect-pipelines/data/warehouse.db"
     assert f"warehouse: {kept}" in output, output[-6000:]
-    assert rows(kept) == SAMPLE_ORDERS
+    assert orders_in(kept) == SAMPLE_ORDERS
     assert "Finished in state Completed()" in output
     assert "Traceback" not in output, output
     assert processes_mentioning(tmp_path) == []

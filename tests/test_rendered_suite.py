@@ -15,9 +15,8 @@ import sys
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import render, run_rendered
-from tests.prefect_server import fresh_postgres_database
-from tests.test_end_to_end import postgres_url_or_skip
+from devkit.prefect_server import fresh_postgres_database, postgres_url_or_skip
+from devkit.render import render, run_rendered
 
 # These variants change what the answer-dependent tests exercise (the
 # blocks the script saves, notifications or none), so those tests run for each of them.

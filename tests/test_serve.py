@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from tests.conftest import clean_env, render
-from tests.prefect_server import background, prefect_server, wait_for
+from devkit.prefect_server import background, prefect_server, wait_for
+from devkit.render import clean_env, render
 
 STOP_CEILING = 120  # seconds for Ctrl-C to stop everything (it takes about one)
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.shell import SYSTEM_FOLDERS, bash, documented_env, missing_tool, uv_folder
+from devkit.shell import SYSTEM_FOLDERS, bash, documented_env, missing_tool, uv_folder
 
 
 def test_the_path_is_the_system_folders_and_uv_only():

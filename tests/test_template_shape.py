@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, TEMPLATE
+from devkit.render import BIN, TEMPLATE
 
 PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
 TEMPLATE_FILES = [
@@ -188,3 +188,14 @@ def test_a_new_notification_channel_is_a_model_entry_its_choice_and_its_module(c
     assert not (slack / "etl" / "hooks" / "channels" / "teams.py").exists()
     assert (slack / "etl" / "hooks" / "channels" / "slack.py").exists()
     assert not (teams / "etl" / "hooks" / "channels" / "slack.py").exists()
+
+
+def test_the_templates_own_code_is_linted_and_formatted():
+    """tests, devkit, scripts, benchmarks, hooks and the answer model: one ruff setup."""
+    paths = ["tests", "devkit", "scripts", "benchmarks", "hooks", "answer_model"]
+    paths.append("template_jinja.py")
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [str(BIN / "ruff"), *command, *paths], cwd=TEMPLATE, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -34,9 +34,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from _uv import uv as find_uv
 
 STEP_TIMEOUT = 1200
+
+
+def find_uv() -> str:
+    """The uv the template's tests and `scripts/smoke.py` put on PATH."""
+    found = shutil.which("uv")
+    if found is None:
+        raise SystemExit("uv is not on PATH: run through scripts/smoke.py or scripts/run_tests.py")
+    return found
+
 
 # Commands that need what a local run must not or cannot use: (pattern, reason).
 SKIP_RULES = [

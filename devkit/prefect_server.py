@@ -29,9 +29,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from tests.conftest import BIN, clean_env
+import pytest
+
+from devkit.render import BIN, clean_env
 
 PREFECT = BIN / "prefect"
+POSTGRES_URL = "TEMPLATE_TEST_POSTGRES_URL"
+"""postgresql+asyncpg://user:password@host:port/db of a server where user may CREATE DATABASE."""
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def postgres_url_or_skip(what: str) -> str:
+    """The server URL for PostgreSQL cases; skipped without it, but a failure in CI, so
+    the PostgreSQL cases can never be silently left out there."""
+    url = os.environ.get(POSTGRES_URL)
+    if not url:
+        reason = f"{POSTGRES_URL} is not set (.ci/run installs PostgreSQL and sets it)"
+        if in_ci():
+            pytest.fail(f"CI is set, so {what} may not be skipped: {reason}")
+        pytest.skip(reason)
+    return url
+
+
 T = TypeVar("T")
 
 

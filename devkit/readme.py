@@ -21,7 +21,7 @@ import venv
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.shell import missing_tool, system_path, uv_cache
+from devkit.shell import missing_tool, system_path, uv_cache
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
 SKIP = re.compile(r"<!--\s*not run by tests[^:]*:\s*(.*?)\s*-->\s*$", re.S)
