@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check.py"
 CORPUS = ROOT / "tests" / "data" / "prefect_yaml_corpus"
 LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<code>PY\d{3}) \S.*$")
 
@@ -29,8 +28,8 @@ def _load(name: str, path: Path):
     return module
 
 
-pyc = _load("prefect_yaml_check", MODULE)
 report = _load("prefect_yaml_corpus_report", ROOT / "scripts" / "prefect_yaml_corpus_report.py")
+pyc = report.load_checker()  # the package, from the template's source tree
 
 
 def write(folder: Path, text: str, files: dict[str, str] | None = None) -> Path:

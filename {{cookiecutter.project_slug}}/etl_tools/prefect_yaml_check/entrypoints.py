@@ -82,7 +82,8 @@ def _check_parameters(doc: Document, at: tuple, deployment: dict, label: str, si
         for name in given:
             if name not in names:
                 listed = ", ".join(names) or "none"
-                doc.add(at + ("parameters", name), "PY035", deployment=label, name=name, names=listed)
+                where = at + ("parameters", name)
+                doc.add(where, "PY035", deployment=label, name=name, names=listed)
     missing = [name for name in required if name not in given]
     if not missing:
         return
@@ -99,7 +100,7 @@ def _check_parameters(doc: Document, at: tuple, deployment: dict, label: str, si
         own = schedule.get("parameters") if isinstance(schedule.get("parameters"), dict) else {}
         lacking = [name for name in missing if name not in own]
         if lacking:
-            where = at + ("schedules", number) if isinstance(schedules, list) else at + ("schedule",)
+            where = at + (("schedules", number) if isinstance(schedules, list) else ("schedule",))
             doc.add(where, "PY036", deployment=label, names=", ".join(map(repr, lacking)))
 
 
@@ -135,7 +136,7 @@ def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef):
     args = node.args
     positional = args.posonlyargs + args.args
     required = [a.arg for a in positional[: len(positional) - len(args.defaults)]]
-    required += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+    required += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None]
     names = [a.arg for a in positional + args.kwonlyargs]
     return names, required, args.kwarg is not None
 

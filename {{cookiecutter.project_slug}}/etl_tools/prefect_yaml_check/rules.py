@@ -56,13 +56,13 @@ _RULES = [
         "PY010",
         "warning",
         "a top-level key that carries intent Prefect drops",
-        "top-level {key!r} is ignored by Prefect: {why}",
+        "unknown top-level key {key!r}, ignored by Prefect: {why}",
     ),
     Rule(
         "PY011",
         "warning",
         "a deployment key Prefect ignores",
-        "deployment {deployment}: {key!r} is ignored by Prefect ({hint})",
+        "deployment {deployment}: unknown key {key!r}, ignored by Prefect ({hint})",
     ),
     Rule(
         "PY012",
@@ -282,7 +282,7 @@ _RULES = [
         "PY106",
         "style",
         "a top-level key Prefect ignores (one that changes nothing)",
-        "top-level {key!r} is ignored by Prefect; put shared parts under 'definitions'",
+        "unknown top-level key {key!r}, ignored by Prefect; put shared parts under 'definitions'",
     ),
     Rule(
         "PY107",

@@ -77,11 +77,12 @@ def _check_deploy_time_secrets(doc: Document) -> None:
     for index, deployment, _ in doc.deployments():
         at = ("deployments", index)
         pool = deployment.get("work_pool")
+        variables = pool.get("job_variables") if isinstance(pool, dict) else None
         places = [
-            (at + ("work_pool", "job_variables"), pool.get("job_variables") if isinstance(pool, dict) else None, "job_variables"),
+            (at + ("work_pool", "job_variables"), variables, "job_variables"),
             (at + ("job_variables",), deployment.get("job_variables"), "job_variables"),
             (at + ("parameters",), deployment.get("parameters"), "parameters"),
-        ]  # fmt: skip
+        ]
         for base, value, kind in places:
             for path, _, text in walk(value, base):
                 if not isinstance(text, str):
