@@ -90,7 +90,8 @@ def evaluate(files: list[tuple[Path, dict]], use_prefect: bool | None = None) ->
     rows, crashes = [], []
     for path, entry in files:
         context = entry.get("context") or {}
-        options = checker.Options(code=False, pool_type=context.get("pool-type"), prefect=use_prefect)
+        pool_type = context.get("pool-type")
+        options = checker.Options(code=False, pool_type=pool_type, prefect=use_prefect)
         try:
             findings, deployments = checker.check_file(path, options)
         except Exception:  # noqa: BLE001 - a crash is what this report counts
@@ -101,13 +102,14 @@ def evaluate(files: list[tuple[Path, dict]], use_prefect: bool | None = None) ->
         numbers = {f.line for f in findings}
         caught = {label for label in want if matched(label, got, numbers)}
         pynew = {int(label.partition("@")[2]) for label in want if label.startswith("PYNEW@")}
+        noise = [g for g in sorted(got) if g not in want and int(g.split("@")[1]) not in pynew]
         rows.append(
             {
                 "file": path.name,
                 "deployments": deployments,
                 "expected": want,
                 "caught": caught,
-                "noise": [g for g in sorted(got) if g not in want and int(g.split("@")[1]) not in pynew],
+                "noise": noise,
                 "fails": any(f.severity == "error" for f in findings),
                 "lines": findings,
             }
@@ -194,9 +196,9 @@ def _data_path(data: object, loc: list) -> tuple:
     """The part of a pydantic location that is in the file (union members dropped)."""
     path: tuple = ()
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data, path = data[part], path + (part,)
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        present = isinstance(data, dict) and part in data
+        present = present or isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if present:
             data, path = data[part], path + (part,)
     return path
 
@@ -308,8 +310,8 @@ def main() -> int:
             )
     for title, s in summaries.items():
         print(
-            f"  {'prefect-yaml-check':17} {title:26} fails   {s['failed']:>2} of {s['files']} files "
-            f"({s['clean_failed']} clean); catches {s['caught']} of {s['problems']} problems"
+            f"  {'prefect-yaml-check':17} {title:26} fails   {s['failed']:>2} of {s['files']} "
+            f"files ({s['clean_failed']} clean); catches {s['caught']} of {s['problems']} problems"
         )
     return 0 if ok else 1
 
