@@ -1092,3 +1092,16 @@ def test_the_projects_checks_load_the_package_by_path(tmp_path):
     write(tmp_path, "deployments:\n- name: a\n  entrypoint: a.py:f\n  work_pool: {name: p}\n")
     problems = checks.prefect_yaml_problems(tmp_path)
     assert any(" PY101 style: " in p for p in problems), problems  # strict: house style
+
+
+def test_a_deployment_without_a_name(tmp_path):
+    """Checked with Prefect 3.9.1: alone, an unnamed deployment fails `prefect deploy --all`
+    ('A deployment name must be provided'); beside named ones it is skipped."""
+    path = write(tmp_path, "deployments:\n- entrypoint: a.py:f\n  work_pool: {name: p}\n")
+    findings, _ = pyc.check_file(path, pyc.Options(prefect=False, code=False))
+    assert [(f.line, f.code) for f in findings] == [(2, "PY038")]
+    assert "'A deployment name must be provided'" in findings[0].message
+    path.write_text(path.read_text() + "- name: b\n  entrypoint: a.py:f\n  work_pool: {name: p}\n")
+    assert found(path, code=False) == [(2, "PY042")]
+    path.write_text(SKELETON + SKELETON.removeprefix("deployments:\n"))  # two stanzas: none deploys
+    assert found(path, code=False) == [(2, "PY042"), (14, "PY042")]

@@ -156,10 +156,9 @@ _RULES = [
     Rule(
         "PY038",
         "error",
-        "only prefect init's empty deployment stanza",
-        "deployment {deployment} is prefect init's empty stanza (no name, entrypoint or work "
-        "pool) and the file has no other: `prefect deploy --all` fails ('An entrypoint must be "
-        "provided'); fill it in or write a deployment",
+        "the only deployment has no name (prefect init's empty stanza, say)",
+        "deployment {deployment} has no name and the file no other deployment: `prefect deploy "
+        "--all` fails ({says}); {fix}",
     ),
     Rule(
         "PY039",
@@ -168,6 +167,13 @@ _RULES = [
         "deployment {deployment} has no work pool: `prefect deploy --no-prompt` refuses it "
         "('A work pool is required'), an error unless PREFECT_DEFAULT_WORK_POOL_NAME is set or "
         "it is deployed on its own with --pool; add work_pool: {{name: ...}}",
+    ),
+    Rule(
+        "PY042",
+        "warning",
+        "a deployment without a name beside others",
+        "deployment {deployment} has no name: `prefect deploy --all` skips it ('Discovered "
+        "unnamed deployment. Skipping...'); give it a name",
     ),
     Rule(
         "PY041",

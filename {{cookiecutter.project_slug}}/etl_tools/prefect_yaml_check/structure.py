@@ -90,7 +90,7 @@ def check_deployments(doc: Document) -> None:
     deployments = doc.deployments()
     if doc.options.strict and not deployments:
         doc.add(("deployments",), "PY108")
-    skeletons = [d for d in deployments if _skeleton(d[1])]
+    _check_names(doc, deployments)
     for index, deployment, label in deployments:
         at = ("deployments", index)
         _check_keys(doc, at, deployment, label)
@@ -101,14 +101,29 @@ def check_deployments(doc: Document) -> None:
             for key, code in (("description", "PY101"), ("tags", "PY102")):
                 if not deployment.get(key):
                     doc.add(at + (key,), code, deployment=label)
-    if skeletons and len(skeletons) == len(deployments):
-        for index, _, label in skeletons:
-            doc.add(("deployments", index), "PY038", deployment=label)
+
+
+def _check_names(doc: Document, deployments: list[tuple[int, dict, str]]) -> None:
+    """`prefect deploy --all` (checked with Prefect 3.9.1): a file's only deployment is
+    deployed, name or not, and without one deploying fails; among several, an unnamed
+    one is skipped with a yellow line. prefect init's stanza (no name, no entrypoint)
+    beside named deployments is skipped and loses nothing: not reported."""
+    unnamed = [d for d in deployments if not d[1].get("name")]
+    if len(deployments) == 1 and unnamed:
+        ((index, deployment, label),) = unnamed
+        if _skeleton(deployment):
+            says, fix = "'An entrypoint must be provided'", "fill in prefect init's stanza"
+        else:
+            says, fix = "'A deployment name must be provided'", "give it a name"
+        doc.add(("deployments", index), "PY038", deployment=label, says=says, fix=fix)
+        return
+    for index, deployment, label in unnamed:
+        if not _skeleton(deployment) or len(unnamed) == len(deployments):
+            doc.add(("deployments", index), "PY042", deployment=label)
 
 
 def _skeleton(deployment: dict) -> bool:
-    """prefect init's stanza: no name and no entrypoint. `prefect deploy --all` skips it
-    beside named deployments; alone, it is the deployment, and deploying fails."""
+    """prefect init's stanza: no name and no entrypoint."""
     return not deployment.get("name") and not deployment.get("entrypoint")
 
 
