@@ -1105,3 +1105,39 @@ def test_a_deployment_without_a_name(tmp_path):
     assert found(path, code=False) == [(2, "PY042")]
     path.write_text(SKELETON + SKELETON.removeprefix("deployments:\n"))  # two stanzas: none deploys
     assert found(path, code=False) == [(2, "PY042"), (14, "PY042")]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "reported"),
+    [
+        ("{cron: 'every day'}", True),  # Prefect 3.9.1: 'Invalid cron string', deploy fails
+        ("{cron: '*/5 * * *'}", True),
+        ("{cron: '0 9-16 * * 1-5', timezone: America/New_York}", False),
+        ("{cron: '@daily'}", False),
+        ("{cron: '0 1 * * *', timezone: Mars/Base}", True),  # 'Invalid timezone'
+        ("{interval: 0}", True),  # 'Input should be greater than 0 seconds'
+        ("{interval: 3600.0, timezone: UTC}", False),
+        ("{cron: '{{ $CRON }}'}", False),
+    ],
+)
+def test_schedule_values_prefect_deploy_refuses(tmp_path, schedule, reported):
+    path = write(
+        tmp_path, f"deployments:\n- name: a\n  entrypoint: a.py:f\n  schedule: {schedule}\n"
+    )
+    findings = found(path, code=False)
+    assert [code for _, code in findings] == (["PY004"] if reported else []), findings
+
+
+def test_an_entrypoint_prefect_cannot_parse_needs_no_code(tmp_path):
+    """Prefect 3.9.1 reads `flows.py` as module `flows`, function `py`, and fails."""
+    path = write(tmp_path, "deployments:\n- name: a\n  entrypoint: flows/etl.py\n")
+    assert found(path, code=False) == [(3, "PY031")]
+    path.write_text("deployments:\n- name: a\n  entrypoint: pkg.flows.etl\n")
+    assert found(path, code=False) == []  # a module path: package.module.function
+
+
+def test_the_same_deployment_twice(tmp_path):
+    """Prefect 3.9.1 deploys both; the second replaces the first without a word."""
+    text = "- name: dup\n  entrypoint: a.py:f\n  work_pool: {name: p}\n"
+    path = write(tmp_path, "deployments:\n" + text + text.replace("a.py:f", "b.py:f") + text)
+    assert found(path, code=False) == [(8, "PY043")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from . import deep, entrypoints, shape, steps, structure, values
+from . import deep, entrypoints, schedules, shape, steps, structure, values
 from .document import Document, Options
 from .locate import MAX_NODES, duplicate_keys, expanded_size
 from .rules import Finding, finding
@@ -31,6 +31,7 @@ def check_text(text: str, path: Path, options: Options) -> tuple[list[Finding], 
     valid = shape.check_with_prefect(doc, model, known) if model else not known
     structure.check_top_level(doc)
     structure.check_deployments(doc)
+    schedules.check_schedules(doc)
     entrypoints.check_entrypoints(doc)
     steps.check_steps(doc)
     steps.check_templates(doc)

@@ -24,15 +24,23 @@ def check_entrypoints(doc: Document) -> None:
         if not entrypoint:
             where = at + ("entrypoint",) if "entrypoint" in deployment else at
             doc.add(where, "PY030", deployment=label)
+        elif isinstance(entrypoint, str) and _candidates(entrypoint) is None:
+            where = at + ("entrypoint",)
+            doc.add(where, "PY031", deployment=label, entrypoint=entrypoint)
         elif isinstance(entrypoint, str) and doc.options.code:
             _check_entrypoint(doc, at, deployment, label, entrypoint)
 
 
 def _candidates(entrypoint: str) -> tuple[list[str], str] | None:
-    """(files the entrypoint may be, function name), or None when it cannot be parsed."""
+    """(files the entrypoint may be, function name), or None when Prefect cannot parse it
+    (checked with Prefect 3.9.1: `flows.py` alone looks for a function named `py`)."""
+    if "{{" in entrypoint:
+        return [], ""  # filled in at deploy time
     if ".py:" in entrypoint:
         file_part, _, function = entrypoint.rpartition(":")
-        return [file_part], function.split(".")[0]
+        return ([file_part], function.split(".")[0]) if function else None
+    if ":" not in entrypoint and ("/" in entrypoint or entrypoint.endswith(".py")):
+        return None  # a file needs its function: path/to/file.py:flow
     if ":" not in entrypoint and "." not in entrypoint:
         return None
     module, _, function = entrypoint.rpartition(":" if ":" in entrypoint else ".")
@@ -42,11 +50,9 @@ def _candidates(entrypoint: str) -> tuple[list[str], str] | None:
 
 def _check_entrypoint(doc: Document, at: tuple, deployment: dict, label: str, entrypoint: str):
     where = at + ("entrypoint",)
-    parsed = _candidates(entrypoint)
-    if parsed is None:
-        doc.add(where, "PY031", deployment=label, entrypoint=entrypoint)
+    candidates, function = _candidates(entrypoint) or ([], "")
+    if not candidates:
         return
-    candidates, function = parsed
     roots = [doc.root, Path.cwd()]
     found = next(
         ((root / name, name) for root in roots for name in candidates if (root / name).is_file()),

@@ -46,6 +46,13 @@ _RULES = [
     ),
     Rule("PY003", "error", "a value Prefect's model refuses", "{where} {problem}; " + SKIPPED),
     Rule(
+        "PY004",
+        "error",
+        "a schedule value prefect deploy refuses (cron, timezone, interval)",
+        "deployment {deployment}: {what} {value!r} is refused when prefect deploy builds the "
+        "schedule (it takes {why}); deploying fails",
+    ),
+    Rule(
         "PY005",
         "warning",
         "a key written twice",
@@ -174,6 +181,13 @@ _RULES = [
         "a deployment without a name beside others",
         "deployment {deployment} has no name: `prefect deploy --all` skips it ('Discovered "
         "unnamed deployment. Skipping...'); give it a name",
+    ),
+    Rule(
+        "PY043",
+        "warning",
+        "the same deployment written twice",
+        "deployment {deployment} is written twice for the same entrypoint (also line {other}): "
+        "prefect deploy makes the later replace the earlier, without a word",
     ),
     Rule(
         "PY041",

@@ -12,6 +12,7 @@ import difflib
 import re
 
 from .document import Document
+from .locate import line_of
 
 TOP_LEVEL_KEYS = {"name", "prefect-version", "build", "push", "pull", "deployments", "definitions"}
 SECTIONS = ("build", "push", "pull", "deployments", "definitions")
@@ -91,12 +92,12 @@ def check_deployments(doc: Document) -> None:
     if doc.options.strict and not deployments:
         doc.add(("deployments",), "PY108")
     _check_names(doc, deployments)
+    _check_twice(doc, deployments)
     for index, deployment, label in deployments:
         at = ("deployments", index)
         _check_keys(doc, at, deployment, label)
         _check_tags(doc, at, deployment, label)
         _check_pool(doc, at, deployment, label)
-        _check_schedules(doc, at, deployment, label)
         if doc.options.strict:
             for key, code in (("description", "PY101"), ("tags", "PY102")):
                 if not deployment.get(key):
@@ -120,6 +121,20 @@ def _check_names(doc: Document, deployments: list[tuple[int, dict, str]]) -> Non
     for index, deployment, label in unnamed:
         if not _skeleton(deployment) or len(unnamed) == len(deployments):
             doc.add(("deployments", index), "PY042", deployment=label)
+
+
+def _check_twice(doc: Document, deployments: list[tuple[int, dict, str]]) -> None:
+    """The same name for the same entrypoint twice: the later replaces the earlier on the
+    server (Prefect 3.9.1 deploys both, the second over the first, without a word)."""
+    seen: dict[tuple, int] = {}
+    for index, deployment, label in deployments:
+        name, entrypoint = deployment.get("name"), deployment.get("entrypoint")
+        if not isinstance(name, str) or not isinstance(entrypoint, str):
+            continue
+        if (name, entrypoint) in seen:
+            other = seen[(name, entrypoint)]
+            doc.add(("deployments", index, "name"), "PY043", deployment=label, other=other)
+        seen.setdefault((name, entrypoint), line_of(doc.node, ("deployments", index, "name")))
 
 
 def _skeleton(deployment: dict) -> bool:
@@ -194,24 +209,6 @@ def _check_pool_name(doc: Document, path: tuple, name: str) -> None:
         doc.add(path, "PY080", name=name, why="names starting with 'prefect' are reserved")
     elif POOL_NAME_REFUSED.search(name) and "{{" not in name:
         doc.add(path, "PY080", name=name, why="'/', '%', '&', '<' and '>' are not allowed")
-
-
-def _check_schedules(doc: Document, at: tuple, deployment: dict, label: str) -> None:
-    schedules = deployment.get("schedules")
-    seen: dict[str, int] = {}
-    for number, schedule in enumerate(schedules if isinstance(schedules, list) else []):
-        if not isinstance(schedule, dict) or not schedule:
-            continue
-        same = repr(sorted((k, str(v)) for k, v in schedule.items() if k != "anchor_date"))
-        if same in seen:
-            doc.add(
-                at + ("schedules", number),
-                "PY037",
-                deployment=label,
-                number=number + 1,
-                first=seen[same] + 1,
-            )
-        seen.setdefault(same, number)
 
 
 def check_duplicates(doc: Document, duplicates) -> None:
