@@ -895,6 +895,10 @@ def test_top_level_keys_carrying_intent_are_warned_about_and_markers_are_style(t
     assert {(1, "PY106"), (2, "PY106"), (7, "PY106")} <= set(strict)
     path.write_text("entrypoint: flows/hello_flow.py:hello_world\n")  # MarcoTulioGT/iac_gcp_prefect
     assert found(path, code=False) == [(1, "PY010")]
+    path.write_text("version: 1\nentrypoint: a.py:f\n")  # a deployment.yaml: its version too
+    assert found(path, code=False) == [(1, "PY010"), (2, "PY010")]
+    path.write_text("name: mlops\nversion: 3\npull: []\n")  # a project file: a marker
+    assert found(path, code=False) == []
 
 
 @pytest.mark.parametrize(

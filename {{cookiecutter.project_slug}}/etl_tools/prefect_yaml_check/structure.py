@@ -61,6 +61,9 @@ def _empty(value: object) -> bool:
 
 def check_top_level(doc: Document) -> None:
     has_deployments = bool(doc.deployments())
+    # a deployment written at the top level (a Prefect 2 deployment.yaml saved as
+    # prefect.yaml): its markers are part of it too
+    at_top = any(key in DEPLOYMENT_KEYS - MARKERS - TOP_LEVEL_KEYS for key in doc.data)
     for key, value in doc.data.items():
         if not isinstance(key, str) or key in TOP_LEVEL_KEYS:
             continue
@@ -69,7 +72,7 @@ def check_top_level(doc: Document) -> None:
             doc.add((key,), "PY010", key=key, why=f"did you mean {close[0]!r}?")
         elif key in INTENT_KEYS and not _empty(value):
             doc.add((key,), "PY010", key=key, why=INTENT_KEYS[key])
-        elif key in DEPLOYMENT_KEYS and not has_deployments:
+        elif key in DEPLOYMENT_KEYS and not has_deployments and (at_top or key not in MARKERS):
             why = "this file has no 'deployments' list, so nothing deploys; write one"
             doc.add((key,), "PY010", key=key, why=why)
         elif key in DEPLOYMENT_KEYS and key not in MARKERS and _dropped(doc, key, value):
