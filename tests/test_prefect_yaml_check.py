@@ -580,6 +580,21 @@ def test_container_paths_are_not_host_paths(tmp_path, directory):
     assert codes(path, code=False) == []
 
 
+@pytest.mark.parametrize(
+    ("pool_type", "reported"),
+    [("process", True), ("ecs:push", False), ("prefect:managed", False), ("someday", True)],
+)
+def test_where_a_pool_type_runs(tmp_path, pool_type, reported):
+    """Push pools and Prefect Cloud's managed pools run containers; a type not known here
+    is no reason to assume either (a home folder stays a warning)."""
+    path = write(
+        tmp_path,
+        "pull:\n- prefect.deployments.steps.set_working_directory:\n    directory: /home/me/x\n"
+        "deployments:\n- name: a\n  entrypoint: a.py:f\n",
+    )
+    assert codes(path, code=False, pool_type=pool_type) == (["PY040"] if reported else [])
+
+
 def test_a_home_folder_with_an_unknown_pool_type(tmp_path):
     path = write(
         tmp_path,

@@ -81,11 +81,14 @@ class Document:
         return found if isinstance(found, str) else None
 
     def in_container(self, deployment: dict | None) -> bool:
-        """Whether runs are in a container: from the pool's type if known, else from an
-        image in the deployment's job variables or a build step."""
-        pool_type = self.pool_type()
-        if pool_type is not None:
-            return pool_type in CONTAINER_POOLS
+        """Whether runs are in a container: from the pool's type if it is known here, else
+        from an image in the deployment's job variables or a build step."""
+        pool_type = (self.pool_type() or "").casefold()
+        if pool_type.partition(":")[0] in CONTAINER_POOLS or pool_type == "prefect:managed":
+            return True  # `ecs:push`, `cloud-run:push`, Prefect Cloud's managed pools too
+        if pool_type == "process":
+            return False
+        # no type, or one not known here: what the file itself says
         pool = (deployment or {}).get("work_pool")
         variables = pool.get("job_variables") if isinstance(pool, dict) else None
         if isinstance(variables, dict) and variables.get("image"):
