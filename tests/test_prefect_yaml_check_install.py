@@ -1,7 +1,7 @@
 """`prefect-yaml-check` installs from this repository without copying a file.
 
-The template's root is a package whose wheel is one module: the rendered project's
-`etl_tools/prefect_yaml_check.py`, force-included by hatch (pyproject.toml). These tests
+The template's root is a project whose wheel is one package: the rendered project's
+`etl_tools/prefect_yaml_check/`, force-included by hatch (pyproject.toml). These tests
 install it the ways a repository would, from a local path and from a local git clone (no
 network beyond the package registries): `uvx --from`, `pip install`, and pre-commit with
 this repository's `.pre-commit-hooks.yaml`.
@@ -18,7 +18,7 @@ import pytest
 from devkit.shell import documented_env
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check.py"
+PACKAGE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check"
 # Artoss/labour_market_AU's shape: job_variables beside the pool, dropped by prefect deploy.
 PREFECT_YAML = """\
 deployments:
@@ -71,11 +71,15 @@ def test_uvx_from_the_template_repository(source, clone, repository, tmp_path):
     origin = str(ROOT) if source == "path" else f"git+file://{clone}"
     command = ["uv", "tool", "run", "--from", origin, "prefect-yaml-check"]
     result = run(*command, "prefect.yaml", cwd=repository, env=tool_env(tmp_path))
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning: not failing
     assert result.stdout.splitlines() == [
-        "prefect.yaml:6: PY020 deployment 'labour-daily-monitor': job_variables beside "
+        "prefect.yaml:6: PY020 warning: deployment 'labour-daily-monitor': job_variables beside "
         "work_pool are dropped by prefect deploy; move them under work_pool"
     ]
+    strict = run(
+        *command, "prefect.yaml", "--fail-on", "warning", cwd=repository, env=tool_env(tmp_path)
+    )
+    assert strict.returncode == 1, strict.stdout + strict.stderr
     fixed = PREFECT_YAML.replace("    job_variables:", "      job_variables:").replace(
         "      env:\n        PG", "        env:\n          PG"
     )
@@ -85,16 +89,19 @@ def test_uvx_from_the_template_repository(source, clone, repository, tmp_path):
     assert result.stdout.startswith("ok: prefect.yaml: 1 deployment checked")
 
 
-def test_the_installed_module_is_the_rendered_projects_file(repository, tmp_path):
-    """One source of truth: the wheel carries the very file every project is rendered with,
-    rebuilt when that file changes (pyproject.toml's uv cache-keys), not a stale copy."""
+def test_the_installed_package_is_the_rendered_projects_files(repository, tmp_path):
+    """One source of truth: the wheel carries the very files every project is rendered with,
+    byte for byte and no others, rebuilt when one changes (pyproject.toml's uv cache-keys),
+    not a stale copy."""
     where = "import prefect_yaml_check; print(prefect_yaml_check.__file__)"
     command = ["uv", "tool", "run", "--from", str(ROOT), "python", "-c", where]
     result = run(*command, cwd=repository, env=tool_env(tmp_path))
     assert result.returncode == 0, result.stderr
-    installed = Path(result.stdout.strip())
-    assert installed.read_bytes() == MODULE.read_bytes()
-    assert installed.parent.name == "site-packages"  # one top-level module, nothing else
+    installed = Path(result.stdout.strip()).parent
+    assert installed.parent.name == "site-packages"  # one top-level package, nothing else
+    source = {p.name: p.read_bytes() for p in PACKAGE.glob("*.py")}
+    assert {p.name: p.read_bytes() for p in installed.glob("*.py")} == source
+    assert not [p for p in installed.iterdir() if p.is_file() and p.suffix != ".py"]
 
 
 def test_pip_install_from_a_clone(clone, repository, tmp_path):
@@ -103,15 +110,19 @@ def test_pip_install_from_a_clone(clone, repository, tmp_path):
     pip = run(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(clone), cwd=tmp_path)
     assert pip.returncode == 0, pip.stdout + pip.stderr
     result = run(str(venv / "bin" / "prefect-yaml-check"), "prefect.yaml", cwd=repository)
-    assert result.returncode == 1 and ": PY020 " in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0 and ": PY020 warning: " in result.stdout, (
+        result.stdout + result.stderr
+    )
 
 
 def test_pre_commit_hook_from_this_repository(clone, repository, tmp_path):
     """`pre-commit try-repo` installs the hook the way a `.pre-commit-config.yaml` entry does."""
     env = dict(tool_env(tmp_path), PRE_COMMIT_HOME=str(tmp_path / "pre-commit"))
+    (repository / "prefect.yaml").write_text(PREFECT_YAML.replace("name: default", "name: prefect"))
     assert run("git", "init", "-q", cwd=repository).returncode == 0
     assert run("git", "add", ".", cwd=repository).returncode == 0
     command = ["uv", "tool", "run", "pre-commit", "try-repo", str(clone), "prefect-yaml-check"]
     result = run(*command, "--all-files", cwd=repository, env=env)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "prefect.yaml:6: PY020 " in result.stdout, result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr  # an error (a reserved name)
+    assert "prefect.yaml:5: PY080 error: " in result.stdout, result.stdout
+    assert "prefect.yaml:6: PY020 warning: " in result.stdout, result.stdout

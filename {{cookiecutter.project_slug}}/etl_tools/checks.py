@@ -11,11 +11,12 @@ installed. `deep_problems` imports Prefect to validate with Prefect's own models
     python -m etl_tools.checks          # the core checks
     python -m etl_tools.checks --deep   # plus the checks that import Prefect
     python -m etl_tools.checks --tools  # plus hadolint and the CI and Compose files' schemas
-    python -m etl_tools.checks --prefect-yaml [OPTIONS]  # = python -m etl_tools.prefect_yaml_check
+    python -m etl_tools.checks --prefect-yaml [OPTIONS]  # = prefect-yaml-check --strict [OPTIONS]
 
-The rules about `prefect.yaml` live in `prefect_yaml_check.py` beside this file (the same
-module the template's root installs as the `prefect-yaml-check` command); this project
-runs them with `--strict`, its house style.
+The rules about `prefect.yaml` live in the `prefect_yaml_check` package beside this file
+(the same code the template's root installs as the `prefect-yaml-check` command); this
+project runs them with `--strict`: house style on, and any finding (error, warning or
+style) is a problem.
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ import yaml
 
 
 def _sibling(name: str):
-    """A module beside this file, also when this file is loaded by path (the template's hook)."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_project_{name}", path)
+    """A package beside this file, also when this file is loaded by path (the template's
+    hook runs before the project is installed); its modules import each other relatively,
+    so it is loaded as a package, under a name of its own."""
+    folder = Path(__file__).with_name(name)
+    spec = importlib.util.spec_from_file_location(
+        f"_project_{name}", folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -375,13 +380,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prefect-yaml",
         action="store_true",
-        help="only prefect.yaml, as `prefect-yaml-check` does (its options follow)",
+        help="only prefect.yaml, as `prefect-yaml-check --strict` does (its options follow)",
     )
     args, rest = parser.parse_known_args(argv)
     if args.prefect_yaml:
         if args.tools:
             parser.error("--tools checks the whole project's files; leave out --prefect-yaml")
-        return prefect_yaml_check.main(rest + (["--deep"] if args.deep else []))
+        return prefect_yaml_check.main(["--strict", *rest] + (["--deep"] if args.deep else []))
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     root = Path.cwd()

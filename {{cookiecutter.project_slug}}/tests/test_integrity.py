@@ -175,7 +175,8 @@ def test_prefect_yaml_mode_checks_an_adopting_repository(project_root, tmp_path,
 
 
 def test_prefect_yaml_check_command_is_strict_and_clean(project_root, tmp_path, capsys):
-    """The same module any repository runs as `prefect-yaml-check`, here in house style."""
+    """The same package any repository runs as `prefect-yaml-check`, here in house style:
+    --strict fails on any finding; by default only errors fail (--fail-on for more)."""
     from etl_tools import prefect_yaml_check
 
     path = project_root / "prefect.yaml"
@@ -183,6 +184,14 @@ def test_prefect_yaml_check_command_is_strict_and_clean(project_root, tmp_path, 
     out = capsys.readouterr().out
     assert out.startswith("ok: ") and "(strict)" in out, out
     broken = tmp_path / "prefect.yaml"
-    broken.write_text(path.read_text().replace("work_pool: *work_pool", "job_variables: {}", 1))
-    assert prefect_yaml_check.main([str(broken), "--no-prefect", "--no-code"]) == 1
-    assert " PY020 " in capsys.readouterr().out
+    text = path.read_text()
+    broken.write_text(text.replace("work_pool: *work_pool", "job_variables: {}", 1))
+    assert prefect_yaml_check.main([str(broken), "--strict", "--no-prefect", "--no-code"]) == 1
+    assert " PY039 warning: deployment 'dev' has no work pool" in capsys.readouterr().out
+    moved = "job_variables: {env: {A: b}}\n    work_pool: {name: x}"
+    broken.write_text(text.replace("work_pool: *work_pool", moved, 1))
+    assert prefect_yaml_check.main([str(broken), "--no-prefect", "--no-code"]) == 0
+    assert " PY020 warning: " in capsys.readouterr().out  # reported, not failing
+    command = [str(broken), "--no-prefect", "--no-code", "--fail-on", "warning"]
+    assert prefect_yaml_check.main(command) == 1
+    assert prefect_yaml_check.main([*command[:3], "--strict"]) == 1
