@@ -3,7 +3,7 @@
 Run with a rendered project as the working directory and its environment (the numbers
 behind `transform_batch`'s `NO_CACHE`, see `etl/tasks/transform.py`):
 
-    cd <project> && uv run python <template>/benchmarks/cache_cost.py [--rows 50000]
+    cd <project> && PYTHONPATH=<template> uv run python -m benchmarks.cache_cost [--rows 50000]
 
 Prints microseconds per row (best of five) for: the transform itself (`to_record`),
 hashing the batch's values for a cache key as the template's former key did (JSON with

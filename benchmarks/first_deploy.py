@@ -1,6 +1,6 @@
 """Benchmark: from `cookiecutter --no-input` to a Completed deployed `dev` run.
 
-    uv run python benchmarks/first_deploy.py [--repeats 3]
+    uv run python -m benchmarks.first_deploy [--repeats 3]
 
 Runs the three commands the template README gives (render, install, `etl-dev --once`),
 each as its own process in a fresh directory, with the package cache warm (one untimed
@@ -107,7 +107,7 @@ def markdown(rows: list[list[str]], meta: dict) -> str:
         "From `cookiecutter --no-input` to a Completed deployed `dev` run through "
         "`etl-dev --once`, as the template README gives it: three commands, each its own "
         "process in a fresh directory, the package cache warm. Written by "
-        "`uv run python benchmarks/first_deploy.py`.",
+        "`uv run python -m benchmarks.first_deploy`.",
         "",
         f"Run on {meta['date']} UTC, revision `{meta['revision']}`, {meta['machine']}, "
         f"{meta['runs']} runs after one warm-up, load average {meta['load']}.",

@@ -1,6 +1,6 @@
 """One-off: the ways to upsert a batch into PostgreSQL, timed on 100,000 rows.
 
-    cd <a rendered project> && python <template>/benchmarks/pg_write_paths.py \
+    cd <a rendered project> && PYTHONPATH=<template> python -m benchmarks.pg_write_paths \
         postgresql://user:password@host:5432/db
 
 Prints each path's seconds for two runs into an empty table and two over existing rows:

@@ -1,7 +1,7 @@
 """Report: a run's figures written up, as `docs/benchmarks.md` (plain Markdown) and as the
 tables `run.py` prints. Re-render the page from the stored results, without measuring:
 
-    uv run python benchmarks/report.py [--results benchmarks/results] [--out docs/benchmarks.md]
+    uv run python -m benchmarks.report [--results benchmarks/results] [--out docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -729,16 +729,16 @@ REPRODUCING = [
     "## Reproducing",
     "",
     "```bash",
-    "uv run python benchmarks/run.py                 # everything; writes this page",
-    "uv run python benchmarks/run.py --quick         # fewer runs, smaller sizes",
-    "uv run python benchmarks/run.py --only etl      # one section (to quick.json)",
+    "uv run python -m benchmarks.run                 # everything; writes this page",
+    "uv run python -m benchmarks.run --quick         # fewer runs, smaller sizes",
+    "uv run python -m benchmarks.run --only etl      # one section (to quick.json)",
     "# the ETL section for real, both warehouses (to etl.json, which this page reads in",
     "# place of latest.json's ETL section; a user that may create databases):",
     "createdb etl_bench  # or: CREATE DATABASE etl_bench OWNER prefect",
-    "uv run python benchmarks/run.py --only etl --sizes 50000,200000,1000000 --repeats 5 \\",
+    "uv run python -m benchmarks.run --only etl --sizes 50000,200000,1000000 --repeats 5 \\",
     "    --warehouse-url postgresql+psycopg://prefect:prefect@127.0.0.1:5432/etl_bench",
-    "uv run python benchmarks/run.py --only suite    # the rendered suite (to suite.json)",
-    "uv run python benchmarks/run.py --sweep         # the flow over a range of batch sizes",
+    "uv run python -m benchmarks.run --only suite    # the rendered suite (to suite.json)",
+    "uv run python -m benchmarks.run --sweep         # the flow over a range of batch sizes",
     "# section 5: a command repeated under load (appends to stability.json), e.g. the",
     "# rendered suite's server tests, both tiers, in a rendered project:",
     "uv run python scripts/stability.py --runs 10 --load 2 --cwd PROJECT --label NAME -- \\",
@@ -797,7 +797,7 @@ def page(latest: dict | None, sweep: dict | None) -> str:
     """The Markdown page for the latest full run and the latest sweep (either may be None)."""
     out = ["# Benchmarks", "", INTRO, ""]
     if latest is None:
-        out.append("No full run has been recorded yet: run `uv run python benchmarks/run.py`.")
+        out.append("No full run has been recorded yet: run `uv run python -m benchmarks.run`.")
         return "\n".join(out) + "\n"
     out += _latest_run(latest)
     if latest.get("render"):

@@ -1,4 +1,4 @@
-"""The template's benchmarks, in one command: `uv run python benchmarks/run.py`.
+"""The template's benchmarks, in one command: `uv run python -m benchmarks.run`.
 
 Every figure is a ratio against a baseline measured in the same run, as the median of
 interleaved runs (`--repeats`, at least 5 for the real figures; `--quick` uses fewer runs
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_of(args)
     started = time.perf_counter()
     results: dict = {
-        "command": " ".join(["uv run python benchmarks/run.py", *given]),
+        "command": " ".join(["uv run python -m benchmarks.run", *given]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": common.machine(),
         "revision": common.git_revision(),

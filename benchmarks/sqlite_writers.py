@@ -1,6 +1,6 @@
 """One-off: batches written into one SQLite file by several threads at once, timed.
 
-    cd <a rendered project> && uv run python <template>/benchmarks/sqlite_writers.py \
+    cd <a rendered project> && PYTHONPATH=<template> uv run python -m benchmarks.sqlite_writers \
         [--rows 1000000] [--batch 50000] [--repeats 5]
 
 The flow's loads are mapped tasks: on the thread-pool runner their batches reach the

@@ -1,6 +1,6 @@
 """How the prefect.yaml checker does on real public files, beside Prefect's own validation.
 
-    uv run python scripts/prefect_yaml_corpus_report.py [--no-prefect] [--verbose]
+    uv run python -m scripts.prefect_yaml_corpus_report [--no-prefect] [--verbose]
                                                          [--skip-held-out] [--code DIR]
 
 Three labelled sets, each scored on its own:
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import sys
 import traceback
@@ -57,17 +56,12 @@ def unseen_half(file_name: str) -> str:
     return "development" if digit % 2 == 0 else "held-out"
 
 
-def load_checker(name: str = "prefect_yaml_check"):
-    """The checker package, from the template's source tree (not an installed copy)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(
-        name, PACKAGE / "__init__.py", submodule_search_locations=[str(PACKAGE)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its submodules import each other through the package
-    spec.loader.exec_module(module)
-    return module
+def load_checker():
+    """The checker package from the template's source tree (the root's `prefect_yaml_check`
+    link), not an installed copy."""
+    import prefect_yaml_check
+
+    return prefect_yaml_check
 
 
 def labelled_set(folder: Path, half: str | None = None) -> list[tuple[Path, dict]]:

@@ -10,32 +10,23 @@ tests/test_prefect_yaml_check_corpus.py holds the checker to its goals on the la
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import re
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+import prefect_yaml_check as pyc
+from prefect_yaml_check import config
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "{{cookiecutter.project_slug}}" / "etl_tools" / "prefect_yaml_check"
 LINE = re.compile(
     r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<code>PY\d{3}) (?P<severity>error|warning|style): \S.*$"
 )
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-report = _load("prefect_yaml_corpus_report", ROOT / "scripts" / "prefect_yaml_corpus_report.py")
-pyc = report.load_checker()  # the package, from the template's source tree
-config = sys.modules["prefect_yaml_check.config"]
 
 
 def write(folder: Path, text: str, files: dict[str, str] | None = None) -> Path:
@@ -1101,16 +1092,18 @@ def test_prefect_2_names_of_integration_steps(tmp_path):
     assert "'prefect_docker.deployments.steps.build_docker_image'" in findings[0].message
 
 
-def test_the_projects_checks_load_the_package_by_path(tmp_path):
-    """The template's hook loads etl_tools/checks.py by path before the project is
-    installed; checks.py then loads its sibling package by path too."""
-    spec = importlib.util.spec_from_file_location("_hook_checks", PACKAGE.parent / "checks.py")
-    checks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(checks)
-    assert checks.prefect_yaml_check.RULES.keys() == pyc.RULES.keys()
+def test_the_projects_checks_run_the_package_strictly(tmp_path):
+    """The generated project's checks.py runs this very package in house style (the
+    template's post-generation hook loads both by path before the project is installed:
+    every render of the template's tests goes through that)."""
     write(tmp_path, "deployments:\n- name: a\n  entrypoint: a.py:f\n  work_pool: {name: p}\n")
-    problems = checks.prefect_yaml_problems(tmp_path)
-    assert any(" PY101 style: " in p for p in problems), problems  # strict: house style
+    result = subprocess.run(
+        [sys.executable, "-m", "etl_tools.checks", "--prefect-yaml"],
+        cwd=tmp_path, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=str(PACKAGE.parents[1])),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert " PY101 style: " in result.stdout + result.stderr
 
 
 def test_a_deployment_without_a_name(tmp_path):

@@ -11,28 +11,17 @@ not held to the goals here (that would be tuning on it): only to never crash.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from scripts import prefect_yaml_corpus_report as report
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-report = _load("prefect_yaml_corpus_report", ROOT / "scripts" / "prefect_yaml_corpus_report.py")
 
 
 @pytest.mark.parametrize("use_prefect", [False, None], ids=["core", "with-prefect-model"])
