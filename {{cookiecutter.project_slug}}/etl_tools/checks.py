@@ -391,13 +391,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     root = Path.cwd()
     problems = core_problems(root)
+    checked = [CORE_CHECKED]
     if args.deep and not problems:
         problems = deep_problems(root) + job_variable_problems(root) + task_policy_problems()
+        checked.append(DEEP_CHECKED)
     if args.tools:
         problems += tool_problems(root)
+        checked.append(TOOLS_CHECKED)
     for problem in problems:
         print(problem, file=sys.stderr)
+    if not problems:
+        print(f"ok: {'; '.join(checked)}")
     return 1 if problems else 0
+
+
+CORE_CHECKED = (
+    "prefect.yaml (house style), Python syntax, runtime imports, ignore files, Dockerfile, "
+    "prefect.toml, template leftovers"
+)
+DEEP_CHECKED = "each flow loaded with its parameters, job variables, task retries"
+TOOLS_CHECKED = "hadolint, CI, Compose and Dependabot/Renovate schemas"
 
 
 if __name__ == "__main__":
