@@ -166,6 +166,8 @@ class SavedBlock:
     cls: str
     fields: dict[str, str]
     variables: tuple[str, ...]
+    when_empty: str = ""
+    empty_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,8 @@ class Plan:
                 block.cls,
                 {k: self.text(v) for k, v in block.fields.items()},
                 block.variables(),
+                block.when_empty,
+                block.empty_note,
             )
             for block in (*self.storage.blocks, *self.warehouse.blocks, *self.notify.blocks)
         ]
@@ -210,9 +214,13 @@ class Plan:
     @property
     def blocks_json(self) -> str:
         """The blocks as the project's `etl_tools/blocks.json` lists them (saved in order)."""
-        specs = [
-            {"kind": b.type, "name": b.name, "cls": b.cls, "fields": b.fields} for b in self.blocks
-        ]
+        specs = []
+        for block in self.blocks:
+            spec = {"kind": block.type, "name": block.name, "cls": block.cls}
+            spec["fields"] = block.fields
+            if block.when_empty:  # may be left empty: what then, and what follows
+                spec |= {"when_empty": block.when_empty, "empty_note": block.empty_note}
+            specs.append(spec)
         return json.dumps(specs, indent=2)
 
     @property

@@ -39,6 +39,10 @@ class Block:
     suffix: str
     cls: str
     fields: dict[str, str]
+    # Its variables may be left empty (a secret a project may not need yet): "save" saves
+    # the block with empty values, "skip" saves no block; `empty_note` says what follows.
+    when_empty: str = ""
+    empty_note: str = ""
 
     def variables(self) -> tuple[str, ...]:
         return tuple(v[1:] for v in self.fields.values() if v.startswith("$"))
@@ -83,10 +87,14 @@ STORAGES = {
                 "git-token",
                 "prefect.blocks.system:Secret",
                 {"value": "$GIT_ACCESS_TOKEN"},
+                when_empty="save",
+                empty_note="GIT_ACCESS_TOKEN is empty: saved an empty token, so the pull step "
+                "clones without one (a public repository needs none)",
             ),
         ),
         env_example=(
-            "# Token the worker uses to clone {repository_url} (Secret block).",
+            "# Token the worker uses to clone {repository_url} (Secret block); leave it empty",
+            "# for a public repository.",
             "GIT_ACCESS_TOKEN=change-me",
         ),
         first_run=CLONE_FIRST_RUN,
@@ -317,10 +325,14 @@ NOTIFICATIONS = {
                 "slack",
                 "prefect.blocks.notifications:SlackWebhook",
                 {"url": "$SLACK_WEBHOOK_URL"},
+                when_empty="skip",
+                empty_note="SLACK_WEBHOOK_URL is empty: failure notifications are only logged "
+                "until it is set and this script runs again",
             ),
         ),
         env_example=(
-            "# Incoming webhook that failure notifications go to (SlackWebhook block).",
+            "# Incoming webhook that failure notifications go to (SlackWebhook block); empty:",
+            "# no block yet, failures are only logged.",
             "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/change-me",
             "# Name of that block, if you keep it under another name.",
             "# ETL_SLACK_BLOCK={project_slug}-slack",

@@ -46,9 +46,10 @@ def shell_blocks(markdown: str) -> list[Block]:
     return blocks
 
 
-def script(blocks: list[Block], after: dict[str, str] | None = None) -> str:
-    """One bash script of the runnable blocks; `after[line]` runs right after that line."""
-    lines = ["set -ex", 'README_DIR="$PWD"']
+def script(blocks: list[Block], after: dict[str, str] | None = None, preamble: str = "") -> str:
+    """One bash script of the runnable blocks; `after[line]` runs right after that line,
+    `preamble` before the first (what an earlier session left in the shell)."""
+    lines = ["set -ex", 'README_DIR="$PWD"', *preamble.splitlines()]
     for block in blocks:
         if block.skip_reason:
             continue

@@ -47,13 +47,15 @@ def port_4200():
 
 # What a person types into .env after `cp .env.example .env`: values that are not
 # placeholders (nothing is ever sent to them).
+# The repository is public (a local bare one) and the team has no Slack webhook yet: the
+# token and the webhook are left empty, as .env.example allows.
 FILL_ENV = """python3 - <<'PY'
 from pathlib import Path
 env = Path(".env")
 text = env.read_text()
 for placeholder, value in {
-    "GIT_ACCESS_TOKEN=change-me": "GIT_ACCESS_TOKEN=readme-test-token",
-    "services/change-me": "services/T000/B000/readmetest",
+    "GIT_ACCESS_TOKEN=change-me": "GIT_ACCESS_TOKEN=",
+    "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/change-me": "SLACK_WEBHOOK_URL=",
     "change-me-postgres-password": "readmetestpassword",
 }.items():
     text = text.replace(placeholder, value)
@@ -92,7 +94,21 @@ def test_template_readme_commands_work_as_written(tmp_path, reap):
     assert processes_mentioning(tmp_path) == []
 
 
+# A shell that has been used before: a Prefect profile of another workspace is active and
+# an earlier session's PREFECT_API_URL still points at a server that has since stopped.
+USED_SHELL = """mkdir -p "$HOME/.prefect"
+cat > "$HOME/.prefect/profiles.toml" <<'TOML'
+active = "default"
+[profiles.default]
+[profiles.work]
+PREFECT_API_URL = "http://127.0.0.1:9/api"
+TOML
+export PREFECT_PROFILE=work PREFECT_API_URL=http://127.0.0.1:9/api"""
+
+
 def test_rendered_readme_commands_work_as_written(tmp_path, reap):
+    """In a shell that has been used before (USED_SHELL): the README's commands must not
+    depend on the caller's Prefect settings."""
     origin = tmp_path / "origin.git"  # the empty repository a user creates on their forge
     subprocess.run(["git", "init", "--quiet", "--bare", str(origin)], check=True)
     project = render(tmp_path / "out", repository_url=origin.as_uri())
@@ -100,11 +116,14 @@ def test_rendered_readme_commands_work_as_written(tmp_path, reap):
     report_skipped(readme)
     env = python_only_machine(tmp_path)
     blocks = shell_blocks(readme.read_text())
-    text = script(blocks, after={"cp .env.example .env": FILL_ENV})
+    text = script(blocks, after={"cp .env.example .env": FILL_ENV}, preamble=USED_SHELL)
     code, output = run_script(text, project, env, tmp_path / "readme.sh")
     assert code == 0, output[-8000:]
 
     assert "Successfully installed uv" in output  # the README's first line, on a bare machine
+    # Empty token and webhook: what follows is said, and the deployed run still completes.
+    assert "saved secret/my-prefect-pipelines-git-token (GIT_ACCESS_TOKEN is empty" in output
+    assert "skipped slack-webhook/my-prefect-pipelines-slack (SLACK_WEBHOOK_URL is empty" in output
     # etl-dev: the dev deployment ran to Completed and the prod schedule fired.
     assert "[etl-dev] schedules fire: scheduled runs" in output, output[-6000:]
     assert orders_in(project / "data" / "warehouse.db") == SAMPLE_ORDERS

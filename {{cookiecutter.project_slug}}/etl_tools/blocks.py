@@ -43,10 +43,21 @@ class BlockSpec:
     name: str
     cls: str
     fields: dict[str, str]
+    # A block whose variables may stay empty (a token a public repository does not need, a
+    # webhook a team does not have yet): "save" saves it with empty values, "skip" saves
+    # none; `empty_note` says what follows. Without `when_empty`, every variable is needed.
+    when_empty: str = ""
+    empty_note: str = ""
 
     @property
     def variables(self) -> tuple[str, ...]:
         return tuple(source[1:] for source in self.fields.values() if source.startswith("$"))
+
+    def left_empty(self, env: Mapping[str, str]) -> bool:
+        """An optional block whose every variable is unset or empty."""
+        return bool(self.when_empty) and not any(
+            env.get(variable, "").strip() for variable in self.variables
+        )
 
     def build(self, env: Mapping[str, str], built: dict[str, object]) -> object:
         module, _, name = self.cls.partition(":")
@@ -84,11 +95,13 @@ def read_environment(env_file: Path) -> dict[str, str]:
 
 
 def check_variables(specs: tuple[BlockSpec, ...], env: Mapping[str, str]) -> None:
-    """Raise naming every variable that is unset, empty or a placeholder."""
+    """Raise naming every variable that is a placeholder, or unset or empty where its
+    block needs it (an optional block's may be empty, never a placeholder)."""
+    optional = {v for spec in specs if spec.left_empty(env) for v in spec.variables}
     problems = []
     for variable in dict.fromkeys(v for spec in specs for v in spec.variables):
         value = env.get(variable, "").strip()
-        if not value:
+        if not value and variable not in optional:
             problems.append(f"{variable} is not set")
         elif PLACEHOLDER_MARK in value:
             problems.append(f"{variable} still holds the placeholder from .env.example")
@@ -97,21 +110,27 @@ def check_variables(specs: tuple[BlockSpec, ...], env: Mapping[str, str]) -> Non
 
 
 def create_blocks(env: Mapping[str, str], dry_run: bool = False) -> list[str]:
-    """Check every variable, build every block, then save them all (`overwrite=True`)."""
+    """Check every variable, build every block, then save them all (`overwrite=True`);
+    one line per block: what was (or would be) saved or skipped, and why."""
     check_variables(SPECS, env)
     built: dict[str, object] = {}
-    for spec in SPECS:
+    kept = [spec for spec in SPECS if not (spec.left_empty(env) and spec.when_empty == "skip")]
+    for spec in kept:
         try:
             built[spec.kind] = spec.build(env, built)
         except ValueError:  # pydantic's message would echo the value: name the variables only
             names = ", ".join(spec.variables)
             raise MissingSettingError(f"{names} do not make a valid {spec.kind} block") from None
-    saved = []
+    lines = []
     for spec in SPECS:
+        note = f" ({spec.empty_note})" if spec.left_empty(env) else ""
+        if spec not in kept:
+            lines.append(f"skipped {spec.kind}/{spec.name}{note}")
+            continue
         if not dry_run:
             built[spec.kind].save(spec.name, overwrite=True)
-        saved.append(f"{spec.kind}/{spec.name}")
-    return saved
+        lines.append(f"{'would save' if dry_run else 'saved'} {spec.kind}/{spec.name}{note}")
+    return lines
 
 
 def wait_for_api(url: str, seconds: float = 90) -> bool:
@@ -147,9 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     except MissingSettingError as error:
         print(f"error: {error} (see .env.example); no blocks were saved.", file=sys.stderr)
         return 1
-    verb = "would save" if args.dry_run else "saved"
-    for name in names:
-        print(f"{verb} {name}")
+    for line in names:
+        print(line)
     if not names:
         print("no blocks needed by this project's answers")
     return 0

@@ -58,7 +58,9 @@ def project_root(start: Path) -> Path:
 
 
 def prefect_env(state: Path, api_url: str) -> dict[str, str]:
-    env = dict(os.environ)
+    """What etl-dev's processes run with: its own server and home, whatever the shell set
+    (a stale PREFECT_API_URL, a profile or key of a real workspace)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
         PREFECT_API_URL=api_url,
         PREFECT_HOME=str(state / "prefect-home"),

@@ -10,12 +10,31 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.server import TestServer
+
+def isolate_from_the_callers_prefect() -> Path:
+    """The caller's Prefect settings are not the tests'. A shell that exported
+    PREFECT_API_URL for a server since stopped, or PREFECT_PROFILE for a workspace, would
+    send the tests' runs there (or wait for a server that never answers): every
+    `PREFECT_` variable goes, and Prefect's home (its profiles) is this session's own
+    temporary folder. Runs before anything imports Prefect, which reads them once."""
+    for name in [name for name in os.environ if name.startswith("PREFECT_")]:
+        del os.environ[name]
+    home = Path(tempfile.mkdtemp(prefix="prefect-tests-home-"))
+    os.environ["PREFECT_HOME"] = str(home)
+    return home
+
+
+PREFECT_HOME = isolate_from_the_callers_prefect()
+
+from tests.server import TestServer  # noqa: E402 - after the isolation: it reads os.environ
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEST_SERVER = pytest.StashKey["TestServer"]()
@@ -48,6 +67,10 @@ def pytest_collection_finish(session):
 
 def pytest_sessionfinish(session):
     stop_server(session.config)
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(PREFECT_HOME, ignore_errors=True)
 
 
 def stop_server(config) -> None:

@@ -51,14 +51,11 @@ def test_dry_run_names_blocks_and_prints_no_secret(tmp_path, capsys):
         assert secret not in out.out + out.err
 
 
-@pytest.mark.parametrize("broken", ["missing", "empty", "placeholder"])
-def test_a_bad_variable_is_named_in_one_line(tmp_path, capsys, broken):
-    values = environment()
-    victim = sorted(values)[0]
-    if broken == "missing":
-        del values[victim]
-    else:
-        values[victim] = "" if broken == "empty" else "change-me"
+REQUIRED = sorted({v for spec in blocks.SPECS if not spec.when_empty for v in spec.variables})
+OPTIONAL = [spec for spec in blocks.SPECS if spec.when_empty]
+
+
+def refused_in_one_line(tmp_path, capsys, values: dict[str, str], victim: str) -> None:
     assert blocks.main(["--env-file", str(write_env(tmp_path, values))]) == 1
     out = capsys.readouterr()
     assert out.out == ""
@@ -66,6 +63,38 @@ def test_a_bad_variable_is_named_in_one_line(tmp_path, capsys, broken):
     assert victim in line and "no blocks were saved" in line
     for secret in secret_values():
         assert secret not in line
+
+
+@pytest.mark.parametrize("victim", sorted({v for s in blocks.SPECS for v in s.variables}))
+def test_a_placeholder_is_refused_in_one_line(tmp_path, capsys, victim):
+    """Even where a value may be empty, the one from `.env.example` is refused."""
+    refused_in_one_line(tmp_path, capsys, environment() | {victim: "change-me"}, victim)
+
+
+@pytest.mark.skipif(not REQUIRED, reason="every block of these answers may be left empty")
+@pytest.mark.parametrize("broken", ["missing", "empty"])
+def test_a_needed_variable_missing_is_named_in_one_line(tmp_path, capsys, broken):
+    values, victim = environment(), REQUIRED[0]
+    if broken == "missing":
+        del values[victim]
+    else:
+        values[victim] = ""
+    refused_in_one_line(tmp_path, capsys, values, victim)
+
+
+@pytest.mark.skipif(not OPTIONAL, reason="no block of these answers may be left empty")
+def test_secrets_a_team_does_not_need_yet_may_be_empty(tmp_path, capsys):
+    """A public repository needs no token; a team may have no Slack webhook yet: leaving
+    them empty says what follows, in one line each, and saves (or skips) accordingly."""
+    empty = {v: "" for spec in OPTIONAL for v in spec.variables}
+    assert (
+        blocks.main(["--env-file", str(write_env(tmp_path, environment() | empty)), "--dry-run"])
+        == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    for spec in OPTIONAL:
+        verb = "skipped" if spec.when_empty == "skip" else "would save"
+        assert f"{verb} {spec.kind}/{spec.name} ({spec.empty_note})" in out, out
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -84,13 +113,33 @@ def test_blocks_are_saved_and_load_back(tmp_path, capsys):
 
 
 @pytest.mark.usefixtures("prefect_server")
+def test_an_empty_token_is_saved_empty_and_a_skipped_block_is_not_saved(tmp_path):
+    from prefect.blocks.core import Block
+
+    if not OPTIONAL:
+        pytest.skip("no block of these answers may be left empty")
+    fresh = [dataclasses.replace(spec, name=f"{spec.name}-empty") for spec in blocks.SPECS]
+    empty = {v: "" for spec in OPTIONAL for v in spec.variables}
+    env_file = write_env(tmp_path, environment() | empty)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks, "SPECS", tuple(fresh))
+        assert blocks.main(["--env-file", str(env_file)]) == 0
+    for spec in fresh:
+        if spec.when_empty == "skip":
+            with pytest.raises(ValueError, match="Unable to find block document"):
+                Block.load(f"{spec.kind}/{spec.name}")
+        elif spec.when_empty == "save":
+            assert Block.load(f"{spec.kind}/{spec.name}").get() == ""
+
+
+@pytest.mark.usefixtures("prefect_server")
 def test_nothing_is_saved_when_the_last_variable_is_missing(tmp_path, monkeypatch):
     from prefect.blocks.core import Block
 
     fresh = tuple(dataclasses.replace(spec, name=f"{spec.name}-partial") for spec in blocks.SPECS)
     monkeypatch.setattr(blocks, "SPECS", fresh)
     values = environment()
-    del values[[v for spec in fresh for v in spec.variables][-1]]  # the last one checked
+    values[[v for spec in fresh for v in spec.variables][-1]] = "change-me"  # the last checked
     assert blocks.main(["--env-file", str(write_env(tmp_path, values))]) == 1
     for spec in fresh:
         with pytest.raises(ValueError, match="Unable to find block document"):
