@@ -23,7 +23,7 @@ from devkit.render import TEMPLATE, render
 PATH = re.compile(
     r"`([\w.{}<>-]*(?:/[\w.{}<>*-]*)+|[\w-]*\.(?:py|toml|yaml|yml|md|json|sh|csv|example|lock))`"
 )
-FLOWS = ("example-etl/", "orders-report/")  # `flow/deployment` names, not paths
+FLOWS = ("example-etl/", "orders-report/", "customer-orders/")  # `flow/deployment`, not paths
 # Made by running something, not shipped: the name, and what makes it.
 MADE_LATER = {
     ".env": "cp .env.example .env",
@@ -33,6 +33,8 @@ MADE_LATER = {
     "quickstart/my-prefect-pipelines/": "scripts/quickstart.py",
     ".cruft.json": "cruft create",
     "htmlcov/": "a coverage run",
+    "etl/flows/customer_orders.py": "etl-new-flow customer-orders",
+    "etl/tasks/customer_orders.py": "etl-new-flow customer-orders",
 }
 GENERATED_README_ANSWERS = {
     "default": {},

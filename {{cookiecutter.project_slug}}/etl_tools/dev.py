@@ -163,6 +163,7 @@ class Prepared:
     names: list[str]
     pools: list[str]
     flow_modules: list[str]
+    order: list[tuple[str, str]]  # (name, entrypoint) of each deployment, in file order
 
 
 def prepare(session: Session) -> Prepared:
@@ -193,7 +194,9 @@ def prepare(session: Session) -> Prepared:
         for path in entrypoints
         if path.endswith(".py") and (session.root / path).is_file()
     )
-    return Prepared(local_file, [d.get("name") for d in deployments], sorted(plan.pools), modules)
+    order = [(d.get("name"), d.get("entrypoint")) for d in deployments]
+    names = [d.get("name") for d in deployments]
+    return Prepared(local_file, names, sorted(plan.pools), modules, order)
 
 
 def when_ready(go: Path, *options: str) -> list[str]:
@@ -294,8 +297,9 @@ def start_workers(session: Session, pools: list[str], warehouse: Path, go: Path)
         say(f"worker started for pool {pool} (log: {STATE_DIR}/logs/worker-{pool}.log)")
 
 
-def choose(session: Session, deployed: list[dict], wanted: str) -> dict:
-    """The deployment `wanted` names: `name`, or `flow-name/name` when names repeat."""
+def choose(session: Session, deployed: list[dict], wanted: str, order: list[tuple]) -> dict:
+    """The deployment `wanted` names: `flow-name/name`, or `name` alone, which is the first
+    deployment of that name in prefect.yaml's order (`order`: its (name, entrypoint)s)."""
     flow, _, name = wanted.rpartition("/")
     found = []
     for deployment in deployed:
@@ -304,12 +308,13 @@ def choose(session: Session, deployed: list[dict], wanted: str) -> dict:
         flow_name = (api(f"{session.api_url}/flows/{deployment['flow_id']}") or {}).get("name")
         if not flow or flow == flow_name:
             found.append((f"{flow_name}/{name}", deployment))
-    if len(found) != 1:
+    if not found:
         known = ", ".join(sorted(d["name"] for d in deployed))
-        what = "no deployment" if not found else "more than one deployment"
-        hint = f"; deployments: {known}" if not found else "; say which: FLOW/NAME"
-        raise DevError(f"prefect.yaml has {what} named {wanted!r}{hint}")
-    say(f"running {found[0][0]}")
+        raise DevError(f"prefect.yaml has no deployment named {wanted!r}; deployments: {known}")
+    place = {key: index for index, key in enumerate(order)}
+    found.sort(key=lambda item: place.get((name, item[1].get("entrypoint")), len(place)))
+    others = f" (the first of {len(found)} named {name!r}: say FLOW/NAME for another)"
+    say(f"running {found[0][0]}{others if len(found) > 1 else ''}")
     return found[0][1]
 
 
@@ -363,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         go.touch()
         deployed = finish_deploy(session, deployer, prepared, before)
         deployed_at = time.monotonic()
-        chosen = choose(session, deployed, args.deployment)
+        chosen = choose(session, deployed, args.deployment, prepared.order)
         check_schedules(session, deployed, deployed_at)
         state = run_and_follow(session, chosen, args.timeout)
         say(f"UI: {session.ui_url}   data: {warehouse}")

@@ -109,7 +109,7 @@ def test_wrong_place_and_unknown_deployment_are_one_line_errors(tmp_path):
     assert project_root(ROOT / "etl") == ROOT
     deployed = [{"name": "prod", "flow_id": "f"}]
     with pytest.raises(DevError, match="no deployment named 'dev'; deployments: prod"):
-        choose(None, deployed, "dev")
+        choose(None, deployed, "dev", [])
 
 
 @pytest.mark.slow  # a second Python process imports Prefect: seconds
