@@ -62,21 +62,24 @@ def script(blocks: list[Block], after: dict[str, str] | None = None, preamble: s
     return "\n".join(lines) + "\n"
 
 
-def python_only_machine(root: Path) -> dict[str, str]:
-    """An environment whose `python3` is a fresh venv (with pip, as on most machines) and
-    whose PATH is that venv and the system's folders (tests/shell.py), with no uv: what a
-    new user starts from. HOME is fresh too (no Prefect profile, no ~/.local/share data),
-    but the package caches stay warm."""
-    python_dir = root / "python"
-    venv.create(python_dir, with_pip=True, symlinks=os.name != "nt")
-    bin_dir = python_dir / ("Scripts" if os.name == "nt" else "bin")
+def python_only_machine(root: Path, system_python: bool = False) -> dict[str, str]:
+    """An environment whose PATH is the system's folders (devkit/shell.py) and no uv: what
+    a new user starts from. Its `python3` is a fresh venv (with pip), or with
+    `system_python` the system's own `python3` (Debian's and Ubuntu's refuse `pip install`:
+    PEP 668). HOME is fresh too (no Prefect profile, no ~/.local data), but the package
+    caches stay warm."""
+    bin_dir = None
+    if not system_python:
+        python_dir = root / "python"
+        venv.create(python_dir, with_pip=True, symlinks=os.name != "nt")
+        bin_dir = python_dir / ("Scripts" if os.name == "nt" else "bin")
     home = root / "home"
     home.mkdir()
     drop = ("PREFECT_", "UV_", "VIRTUAL", "ETL_", "XDG_DATA_HOME")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(
         HOME=str(home),
-        PATH=os.pathsep.join([str(bin_dir), *system_path()]),
+        PATH=os.pathsep.join([*([str(bin_dir)] if bin_dir else []), *system_path()]),
         UV_CACHE_DIR=uv_cache(),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         GIT_AUTHOR_NAME="New User",

@@ -2,7 +2,8 @@
 
     python3 scripts/quickstart.py [--output DIR]
 
-Needs only Python (3.11+) and pip: uv is installed on first use if missing. The rendered
+Needs only Python (3.11+): uv is installed on first use if missing, where the READMEs'
+install line puts it (`_uv.py`), and the end says how to put it on PATH. The rendered
 project is installed into its own virtual environment with the Python running this
 script (nothing is downloaded but packages), then its `etl-dev --once` starts a local
 Prefect server, deploys the project, runs the `dev` deployment on a worker to Completed
@@ -16,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from _uv import ROOT, run, uv
+from _uv import ROOT, on_path_hint, run, uv
 
 COOKIECUTTER = "cookiecutter==2.7.1"
 
@@ -40,6 +41,9 @@ def main() -> None:
     run(tool, "sync", "--python", python, "--all-extras", cwd=project)
     run(tool, "run", "--python", python, "etl-dev", "--once", cwd=project)
     print(f"\nYour project is in {project}; its README says what to do next.")
+    hint = on_path_hint(tool)
+    if hint:  # the README's commands start with `uv`
+        print(f"{hint} (and add that line to your shell's profile)")
 
 
 if __name__ == "__main__":
