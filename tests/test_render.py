@@ -137,3 +137,21 @@ def test_a_relative_template_path_renders(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "my-prefect-pipelines" / "prefect.yaml").is_file()
+
+
+def test_the_ignore_core_starts_from_githubs_python_gitignore(default_project):
+    """Every pattern of GitHub's Python.gitignore (tests/data/github_gitignore, source
+    recorded) is in the shared core of the three ignore files, in the `**/` form git,
+    Docker and Prefect read alike: what Python's tools write stays out of all three."""
+    github = (TEMPLATE / "tests/data/github_gitignore/Python.gitignore").read_text()
+    core = (default_project / ".gitignore").read_text().split("# <<< shared core")[0]
+    patterns = set(core.splitlines())
+    missing = []
+    for line in (raw.strip() for raw in github.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        body = line.removeprefix("!")
+        wanted = body if "/" in body.rstrip("/") else f"**/{body}"
+        if ("!" if line.startswith("!") else "") + wanted not in patterns:
+            missing.append(line)
+    assert missing == []

@@ -22,6 +22,13 @@ SECRETS_AND_CLUTTER = [
     "data/warehouse.db",
     "local.sqlite",
     "dist/pkg.whl",
+    # What a Python user's tools write (GitHub's Python.gitignore): coverage, tox, notebooks.
+    "htmlcov/index.html",
+    "coverage.xml",
+    ".tox/py312/log.txt",
+    "notebooks/.ipynb_checkpoints/a.ipynb",
+    "etl/.mypy_cache/x.json",
+    "build.log",
 ]
 KEPT = [
     ".env.example",
