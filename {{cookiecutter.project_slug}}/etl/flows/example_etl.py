@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import time
 from pathlib import Path
 
 from prefect import allow_failure, flow, unmapped
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from etl import warehouse
 from etl.hooks.notify import notify_failure
+from etl.summary import publish_rejects, publish_summary
 from etl.target import resolve
 from etl.tasks.extract import SAMPLE_SOURCE, extract
 from etl.tasks.load import (
@@ -71,9 +73,10 @@ def run_name() -> str:
 )
 def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
     """Load orders from a CSV source into the warehouse; bad rows go to `rejects`."""
+    started = time.monotonic()
     settings = get_settings()
     target = resolve(params.database)  # once per run; shown without its password
-    shown = prepare_warehouse(target)
+    orders_before = prepare_warehouse(target)
     batch_size = params.batch_size or settings.batch_size
 
     rows = extract(params.source)
@@ -94,11 +97,30 @@ def example_etl(params: EtlParams = DEFAULT_PARAMS) -> dict:
         "read": len(rows),
         "loaded": loaded,
         "rejected": len(rejects),
-        "database": shown,
+        "database": target.shown,
     }
     summary.update(reconcile(target, len(rows), loaded, len(rejects)))
-    print(f"loaded {loaded} rows, rejected {len(rejects)}; warehouse: {shown}")
+    summary["new"] = summary["orders_in_table"] - orders_before  # the rest were updates
+    print(f"loaded {loaded} rows, rejected {len(rejects)}; warehouse: {target.shown}")
+    publish(summary, rejects, time.monotonic() - started)
     return summary
+
+
+def publish(summary: dict, rejects: list, seconds: float) -> None:
+    """The run's figures and its rejects, on the run's page in the UI (etl/summary.py)."""
+    rejected = summary["rejected"]
+    facts = {
+        "source": summary["source"],
+        "rows read": summary["read"],
+        "loaded": f"{summary['loaded']} ({summary['new']} new, "
+        f"{summary['loaded'] - summary['new']} updated)",
+        "rejected": f"{rejected} (the rejects table says why)" if rejected else "none",
+        "warehouse": summary["database"],
+        "orders in the warehouse": summary["orders_in_table"],
+        "duration": f"{seconds:.1f} s",
+    }
+    publish_summary("example-etl", f"example-etl: {summary['source']}", facts)
+    publish_rejects("example-etl", rejects)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from typing import Literal
 from prefect import flow, unmapped
 
 from etl.hooks.notify import notify_failure
+from etl.summary import publish_table
 from etl.target import resolve, warehouse_path
 from etl.tasks.report import combine_totals, list_months, month_totals, write_report_csv
 
@@ -50,6 +51,12 @@ def orders_report(
         print(f"report written to {report['file']}")
     else:
         print(f"{report['orders']} orders, revenue {report['revenue_cents'] / 100:.2f}")
+    lines = [
+        {"month": m["month"], "orders": m["orders"], "revenue": f"{m['revenue_cents'] / 100:.2f}"}
+        for m in report["months"]
+    ]
+    total = f"{report['orders']} orders, revenue {report['revenue_cents'] / 100:.2f}"
+    publish_table("orders-report", "by-month", lines, f"Orders by month from {target}: {total}.")
     return report
 
 

@@ -13,6 +13,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PROJECT = "{{ cookiecutter.project_slug }}"
+"""The project's name: in artifact keys, block names and its data folder."""
+
 
 class ConfigurationError(RuntimeError):
     """A setting is missing or wrong: the message says which, and how to fix it.
@@ -37,6 +40,11 @@ class Settings(BaseSettings):
         "database_path and the warehouse block. Masked wherever settings are shown.",
     )
     batch_size: int = Field(default=50_000, ge=1, description="Rows per mapped task.")
+    rejects_artifact: bool = Field(
+        default=True,
+        description="Publish each run's rejected rows (line, reason, the row as read) as a "
+        "table on its page in the UI; false for a source whose raw rows must not be shown.",
+    )
     warehouse_block: str = Field(
         default="{{ plan.warehouse_block }}",
         description="Secret block holding the warehouse URL of deployed runs (empty: the "
@@ -56,4 +64,4 @@ def data_home() -> Path:
     it when the run ends; data written there would vanish with a Completed run.
     """
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "{{ cookiecutter.project_slug }}"
+    return Path(base) / PROJECT
