@@ -201,6 +201,8 @@ def dockerfile_problems(root: Path) -> list[str]:
     dockerfile = root / "Dockerfile"
     if not dockerfile.is_file():
         return ["Dockerfile is missing"]
+    if not (root / "pyproject.toml").is_file():
+        return ["pyproject.toml is missing (the Dockerfile's base image follows its Prefect pin)"]
     base = re.search(r"^FROM\s+(\S+)", dockerfile.read_text(encoding="utf-8"), re.MULTILINE)
     pin = re.search(r'"prefect==([^"]+)"', (root / "pyproject.toml").read_text(encoding="utf-8"))
     if not base or not pin:

@@ -162,9 +162,10 @@ def test_a_latest_image_tag_is_reported(project_copy):
 
 
 def test_prefect_yaml_mode_checks_an_adopting_repository(project_root, tmp_path, monkeypatch):
-    """`checks.py --prefect-yaml` in a repository that has prefect.yaml and a flow only."""
-    shutil.copy(project_root / "prefect.yaml", tmp_path / "prefect.yaml")
-    shutil.copy(project_root / ".env.example", tmp_path / ".env.example")
+    """`checks.py --prefect-yaml` in a repository that has prefect.yaml, its flows and the
+    image it builds from (its Dockerfile's WORKDIR is where an image's code lives) only."""
+    for name in ("prefect.yaml", ".env.example", "Dockerfile"):
+        shutil.copy(project_root / name, tmp_path / name)
     shutil.copytree(project_root / "etl", tmp_path / "etl")
     monkeypatch.chdir(tmp_path)
     assert checks.main(["--prefect-yaml", "--deep"]) == 0

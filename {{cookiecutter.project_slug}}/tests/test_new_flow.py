@@ -8,6 +8,8 @@ included, is run by the template's tests through the README's "Add a pipeline" s
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,20 @@ def test_a_file_without_the_shared_anchors_is_refused(project, capsys):
     assert new_flow.main(["customer-orders"]) == 1
     assert "no &production_schedule anchor" in capsys.readouterr().err
     assert tree(project) == before
+
+
+@pytest.mark.parametrize("name", ["ab", "a-thirty-character-flow-name-1"])
+def test_the_written_code_passes_ruff_as_it_is_for_short_and_long_names(project, name):
+    """The project's ruff settings hold for what etl-new-flow writes, at any allowed length."""
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed beside this Python (the project's dev group has it)")
+    assert new_flow.main([name]) == 0
+    module = name.replace("-", "_")
+    written = [f"etl/flows/{module}.py", f"etl/tasks/{module}.py", f"tests/test_{module}.py"]
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [str(ruff), *command, *written, "etl/serve.py"],
+            cwd=project, capture_output=True, text=True,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
