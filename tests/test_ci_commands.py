@@ -23,11 +23,9 @@ from devkit.render import TEMPLATE
 
 CASES = {
     "github-default": [],
-    "gitlab-gitlab-kubernetes": [
-        "ci_provider=gitlab",
-        "code_storage=gitlab",
-        "work_pool_type=kubernetes",
-    ],
+    # S3 code and an ECS pool: etl-dev stands in for both (the mirror for the upload and
+    # download, a process pool for ECS), in a project resolved fresh, as first_deploy did.
+    "gitlab-s3-ecs": ["ci_provider=gitlab", "code_storage=s3", "work_pool_type=ecs"],
 }
 ALLOWED_SKIPS = (
     "needs a Docker engine",
@@ -69,3 +67,4 @@ def test_every_generated_ci_command_runs(name, tmp_path, capsys):
     else:
         expected = {"uv sync --locked --all-extras", "uv run pytest --slow"}
         assert expected | {"uv run etl-dev --once"} <= ran
+        assert "stood in for" in output and "process pool of the same name" in output

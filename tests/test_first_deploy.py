@@ -5,10 +5,10 @@ package index, not the template's development lock, so a newly released dependen
 breaks generated projects (SQLAlchemy 2.1 silently stopped Prefect 3.8's scheduler) fails
 here first. `etl-dev --once` must then deploy, see the prod schedule create its runs, run
 `dev` on a real process worker to Completed, keep the data, print no traceback and leave
-nothing running. The default answers take this path in test_readme_commands.py; here:
-the 3.8 line with a slug the server would once have refused as a pool name, and a storage
-and pool that etl-dev stands in for (S3 code, ECS pool). The rendered flow tests also run
-on the oldest Prefect release the template allows.
+nothing running. The default answers take this path in test_readme_commands.py, S3 code
+on an ECS pool (both stood in for) in the generated GitLab CI (test_ci_commands.py); here:
+the 3.8 line with a slug the server would once have refused as a pool name. The rendered
+flow tests also run on the oldest Prefect release the template allows.
 
 `etl-dev` without `--once` is also stopped with Ctrl-C while a second `etl-dev --once`
 reuses its server (in the template's environment, which has the same Prefect as the default).
@@ -37,7 +37,6 @@ pytestmark = pytest.mark.slow
 
 FRESH = {
     "prefect-3.8-prefect-slug": {"prefect_version": "3.8.8", "project_name": "Prefect Lab"},
-    "s3-ecs-stand-in": {"code_storage": "s3", "work_pool_type": "ecs", "ci_provider": "none"},
 }
 
 
@@ -97,8 +96,6 @@ def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path, reap):
     assert dev.returncode == 0, output[-6000:]
     assert "[etl-dev] schedules fire: scheduled runs" in output, output
     assert ": Completed" in output and "Traceback" not in output, output
-    if answers.get("code_storage") == "s3":
-        assert "stood in for" in output and "process pool of the same name" in output
     assert orders_in(project / "data" / "warehouse.db") == SAMPLE_ORDERS
     if answers.get("project_name") == "Prefect Lab":
         assert "created work pool etl-prefect-lab-process" in output, output

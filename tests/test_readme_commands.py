@@ -14,6 +14,7 @@ holds a lock file for the whole test, whichever worker runs it.
 from __future__ import annotations
 
 import fcntl
+import re
 import shutil
 import subprocess
 import tempfile
@@ -95,21 +96,10 @@ def test_template_readme_commands_work_as_written(tmp_path, reap):
     assert processes_mentioning(tmp_path) == []
 
 
-# A shell that has been used before: a Prefect profile of another workspace is active and
-# an earlier session's PREFECT_API_URL still points at a server that has since stopped.
-USED_SHELL = """mkdir -p "$HOME/.prefect"
-cat > "$HOME/.prefect/profiles.toml" <<'TOML'
-active = "default"
-[profiles.default]
-[profiles.work]
-PREFECT_API_URL = "http://127.0.0.1:9/api"
-TOML
-export PREFECT_PROFILE=work PREFECT_API_URL=http://127.0.0.1:9/api"""
-
-
 def test_rendered_readme_commands_work_as_written(tmp_path, reap):
-    """In a shell that has been used before (USED_SHELL): the README's commands must not
-    depend on the caller's Prefect settings."""
+    """Every block as written, then the tests again in the shell the other sections used:
+    "deploy by hand" leaves PREFECT_API_URL exported for a server it stopped, and the
+    suite must not depend on the caller's Prefect settings."""
     origin = tmp_path / "origin.git"  # the empty repository a user creates on their forge
     subprocess.run(["git", "init", "--quiet", "--bare", str(origin)], check=True)
     project = render(tmp_path / "out", repository_url=origin.as_uri())
@@ -117,7 +107,10 @@ def test_rendered_readme_commands_work_as_written(tmp_path, reap):
     report_skipped(readme)
     env = python_only_machine(tmp_path, system_python=True)  # Debian's/Ubuntu's python3
     blocks = shell_blocks(readme.read_text())
-    text = script(blocks, after={"cp .env.example .env": FILL_ENV}, preamble=USED_SHELL)
+    text = script(blocks, after={"cp .env.example .env": FILL_ENV})
+    again = next(b for b in blocks if b.text.startswith("uv run pytest"))
+    text += 'cd "$README_DIR"\necho "again, in the used shell: PREFECT_API_URL=$PREFECT_API_URL"\n'
+    text += again.text
     code, output = run_script(text, project, env, tmp_path / "readme.sh")
     assert code == 0, output[-8000:]
 
@@ -136,4 +129,6 @@ def test_rendered_readme_commands_work_as_written(tmp_path, reap):
     assert orders_in(kept) == SAMPLE_ORDERS
     assert "Finished in state Completed()" in output
     assert "Traceback" not in output, output
+    rerun = output.split("\nagain, in the used shell: PREFECT_API_URL=http://127.0.0.1:4200/api")
+    assert len(rerun) == 2 and re.search(r"\d+ passed", rerun[1]), output[-4000:]
     assert processes_mentioning(tmp_path) == []

@@ -5,7 +5,7 @@ rendered tests that need a server run too, for variants whose answers change wha
 exercise and that no other test runs them for. The default answers' whole suite runs as
 its README says (`uv run pytest`, test_readme_commands.py) and as its CI runs it
 (`uv run pytest --slow`, slow tier included, test_ci_commands.py), in freshly resolved
-environments; so does the gitlab/kubernetes project's (its GitLab pipeline, there too).
+environments; so does the s3/ecs project's (its GitLab pipeline, there too).
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from devkit.render import render, run_rendered
 # These variants change what the answer-dependent tests exercise (the
 # blocks the script saves, notifications or none), so those tests run for each of them.
 VARIANTS = {
-    "s3-ecs-no-slack": {"code_storage": "s3", "notifications": "none", "work_pool_type": "ecs"},
+    # GitLab's three blocks; S3 and ECS run their suite in the generated GitLab CI
+    # (test_ci_commands.py).
+    "gitlab-kubernetes-no-slack": {
+        "code_storage": "gitlab",
+        "work_pool_type": "kubernetes",
+        "notifications": "none",
+    },
     "local-no-slack": {"code_storage": "local", "notifications": "none"},
 }
 ANSWER_DEPENDENT_TESTS = ["tests/test_blocks.py", "tests/test_flow.py", "tests/test_integrity.py"]
@@ -35,7 +41,9 @@ def test_answer_dependent_tests_pass(name, tmp_path):
     if (project / "tests/test_notifications.py").exists():
         tests.append("tests/test_notifications.py")
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--slow", *tests]
-    result = run_rendered(project, *command)
+    # In a shell that has been used: another workspace's profile and a stale API URL.
+    stale = {"PREFECT_API_URL": "http://127.0.0.1:9/api", "PREFECT_PROFILE": "elsewhere"}
+    result = run_rendered(project, *command, **stale)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
 

@@ -93,6 +93,23 @@ def test_a_wrong_parameter_stops_the_command_with_one_line(monkeypatch, capsys):
     assert "error: --batch-size: Input should be greater than or equal to 1" in err
 
 
+def test_a_server_that_does_not_answer_stops_the_command_with_one_line(
+    capsys, monkeypatch, tmp_path
+):
+    """A shell that still exports the URL of a server since stopped: one line, no run."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from etl.flows import example_etl as module
+
+    monkeypatch.setattr("sys.argv", ["example_etl", "--database", str(tmp_path / "w.db")])
+    stale = temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"})
+    with stale, pytest.raises(SystemExit) as stopped:
+        module.main()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and err.count("\n") == 1, err
+    assert err.startswith("error: no Prefect server answers at http://127.0.0.1:9/api")
+
+
 def test_failure_fires_the_hook_and_keeps_the_state(failing_params, run_logs):
     state = example_etl(failing_params, return_state=True)
 

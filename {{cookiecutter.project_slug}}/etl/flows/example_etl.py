@@ -19,6 +19,7 @@ from etl import warehouse
 from etl.hooks.notify import notify_failure
 from etl.summary import publish_rejects, publish_summary
 from etl.target import resolve
+from etl.utils.api import check_api
 from etl.tasks.extract import SAMPLE_SOURCE, extract
 from etl.tasks.load import (
     load_batch,
@@ -133,6 +134,7 @@ def main() -> None:
     try:
         params = EtlParams(source=args.source, batch_size=args.batch_size, database=args.database)
         warehouse.check(resolve(params.database))  # before the run: one clear line
+        check_api()
     except ValidationError as error:
         problem = error.errors()[0]
         parser.error(f"--{'-'.join(map(str, problem['loc'])).replace('_', '-')}: {problem['msg']}")
