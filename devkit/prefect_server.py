@@ -348,6 +348,8 @@ def prefect_server(
         PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
         # Triggers and their actions (run a deployment on an event) are what report-prod uses.
         PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="true",
+        # The UI asks this API (else port 4200's, whatever --port says).
+        PREFECT_UI_API_URL=f"http://127.0.0.1:{port}/api",
         **settings,
     )
     log = home / "server.log"

@@ -14,8 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from devkit.render import TEMPLATE, render
+from devkit.prefect_server import prefect_server
+from devkit.render import BIN, TEMPLATE, render
 from devkit.shell import bash as run_bash
 from devkit.shell import documented_env
 
@@ -98,6 +100,7 @@ def check_merge(repo: Path, rendered: Path) -> None:
     assert (repo / "prefect.yaml").read_text() == PREFECT_YAML
     assert (repo / ".prefectignore").read_text() == PREFECTIGNORE
     assert (repo / "prefect.generated.yaml").read_text() == (rendered / "prefect.yaml").read_text()
+    assert (repo / "prefect.toml").read_text() == (rendered / "prefect.toml").read_text()
     merged = (repo / ".env.example").read_text()
     assert merged.startswith(ENV_EXAMPLE)  # acme's lines first, untouched
     names = variables(repo / ".env.example")
@@ -152,3 +155,148 @@ def test_the_documented_check_passes_on_the_repository_and_catches_a_drift(
     result = bash(block_after(text, "<!-- adoption: check-merged -->"), repository, **env)
     assert result.returncode == 1
     assert [line.split(" ")[1] for line in result.stdout.splitlines()] == ["PY035", "PY036"]
+
+
+# --- the whole path, on four repository shapes ---------------------------------------
+
+ORDERS_FLOW = """\
+from prefect import flow
+
+
+@flow(name="{name}")
+def {function}(day: str = "2026-01-01") -> str:
+    print(f"{name} for {{day}}")
+    return day
+"""
+GIT = ["git", "-c", "user.name=Adopter", "-c", "user.email=adopter@example.com"]
+
+
+def run(cwd: Path, *command: str, env: dict | None = None) -> str:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def adopter(tmp_path: Path, name: str, shape: str) -> tuple[Path, Path]:
+    """A repository of one flow, `name`, pushed to a local origin; and its render."""
+    origin, repo = tmp_path / f"{name}.git", tmp_path / name
+    run(tmp_path, "git", "init", "--quiet", "--bare", str(origin))
+    (repo / "flows").mkdir(parents=True)
+    function = name.replace("-", "_")
+    (repo / "flows" / f"{function}.py").write_text(ORDERS_FLOW.format(name=name, function=function))
+    (repo / "requirements.txt").write_text("prefect\n")
+    if shape == "own-files":
+        (repo / ".env.example").write_text("# theirs\nWAREHOUSE_URL=postgresql://db/sales\n")
+        (repo / "prefect.yaml").write_text(
+            f"# theirs\nname: {name}\nprefect-version: 3.9.1\ndeployments:\n"
+            f"  - name: daily\n    entrypoint: flows/{function}.py:{function}\n"
+            "    parameters: {day: '2026-02-02'}\n"
+        )
+    rendered = render(tmp_path / f"render-{name}", project_name="Sales", project_slug="sales",
+                      repository_url=origin.as_uri(), notifications="none")  # fmt: skip
+    return repo, rendered
+
+
+def by_hand(repo: Path, name: str, shape: str) -> None:
+    """What the docs ask a person to do in words after the merge."""
+    function = name.replace("-", "_")
+    path = repo / "prefect.yaml"
+    config = yaml.safe_load(path.read_text())
+    if shape == "own-files":  # take the pool and the pull steps, point the deployment at it
+        generated = yaml.safe_load((repo / "prefect.generated.yaml").read_text())
+        config["pull"] = generated["pull"]
+        for deployment in config["deployments"]:
+            deployment["work_pool"] = generated["definitions"]["work_pool"]
+        (repo / "prefect.generated.yaml").unlink()
+    else:  # the generated file became theirs: its deployments point at their flow
+        config["deployments"] = [
+            d | {"entrypoint": f"flows/{function}.py:{function}", "parameters": {"day": "x"}}
+            for d in config["deployments"]
+            if d["name"] in ("dev", "prod")
+        ]
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    env = (repo / ".env.example").read_text()  # `cp .env.example .env`, then real values
+    if shape == "private":
+        env = env.replace("GIT_ACCESS_TOKEN=change-me", "GIT_ACCESS_TOKEN=adopter-test-token")
+    else:  # a public repository: no token
+        env = env.replace("GIT_ACCESS_TOKEN=change-me", "GIT_ACCESS_TOKEN=")
+    (repo / ".env").write_text(env.replace("change-me-postgres-password", "adopterpassword"))
+    run(repo, *GIT, "init", "--quiet", "-b", "main")
+    run(repo, *GIT, "add", "-A")
+    run(repo, *GIT, "commit", "--quiet", "-m", "adopt the template's parts")
+    origin = next(repo.parent.glob(f"{name}.git"))
+    run(repo, *GIT, "push", "--quiet", str(origin), "main")
+
+
+SHAPES = {  # flow name: (shape, what it has)
+    "orders": "private",  # no prefect.yaml, no .env.example; a token
+    "refunds": "public",  # no prefect.yaml, no .env.example; no token
+    "sales": "own-files",  # its own prefect.yaml and .env.example
+}
+
+
+def test_adopting_on_three_shapes_ends_in_completed_runs(tmp_path):
+    """The docs' merge, check and deploy blocks, as written, in three repositories; the
+    flows then run on a process worker from their pull steps (git clone of the origin)."""
+    text = DOC.read_text()
+    blocks = {
+        marker: block_after(text, f"<!-- adoption: {marker} -->")
+        for marker in ("merge", "no-prefect-yaml", "check-merged", "deploy")
+    }
+    with prefect_server(tmp_path / "server") as server:
+        env = documented_env(
+            TEMPLATE=str(TEMPLATE), PREFECT_API_URL=server.api_url,
+            UV_TOOL_DIR=str(tmp_path / "tools"), UV_TOOL_BIN_DIR=str(tmp_path / "bin"),
+        )  # fmt: skip
+        # The repository's own environment, with prefect: the template's stands in for it.
+        env["PATH"] = f"{BIN}:{env['PATH']}"
+        runs = {}
+        for name, shape in SHAPES.items():
+            repo, rendered = adopter(tmp_path, name, shape)
+            merge = blocks["merge"].replace("/tmp/render/sales", str(rendered))
+            result = run_bash(merge + blocks["no-prefect-yaml"], repo, env)
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert len(variables(repo / ".env.example")) >= 2
+            by_hand(repo, name, shape)
+            checked = run_bash(blocks["check-merged"], repo, env)
+            assert checked.returncode == 0, checked.stdout + checked.stderr
+            deploy = blocks["deploy"].split("prefect worker start")[0]  # one worker, below
+            deployed = run_bash(f'R="{rendered}"\n' + deploy, repo, env)
+            assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+            if shape == "public":
+                assert "GIT_ACCESS_TOKEN is empty" in deployed.stdout
+            deployment = "daily" if shape == "own-files" else "dev"
+            runs[name] = server.request(
+                "POST",
+                f"/deployments/{server.deployment(name, deployment)['id']}/create_flow_run",
+                {},
+            )["id"]
+        worker_line = next(
+            line for line in blocks["deploy"].splitlines() if line.startswith("prefect worker")
+        )
+        worker = run_bash(worker_line.split("#")[0], tmp_path, env)  # an unrelated folder
+        assert worker.returncode == 0, worker.stdout + worker.stderr
+        for name, run_id in runs.items():
+            state = (server.wait_for_state(run_id)["state"] or {}).get("type")
+            assert state == "COMPLETED", f"{name}: {state}\n{worker.stdout[-3000:]}"
+
+
+def test_an_upload_leaves_out_secrets_and_keeps_the_repositorys_data_inputs(rendered, tmp_path):
+    """s3 storage uploads what `.prefectignore` keeps: the generated core drops `/data`,
+    so a repository whose inputs live in data/ deletes that line, as the docs say."""
+    from prefect.utilities.filesystem import filter_files
+
+    repo = tmp_path / "repo"
+    for path in ("data/inputs/orders.csv", "flows/etl.py", ".env", ".venv/lib/x.py"):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text("x")
+    merge = block_after(DOC.read_text(), "<!-- adoption: merge -->").replace(
+        "/tmp/render/sales", str(rendered)
+    )
+    assert run_bash(merge, repo, documented_env()).returncode == 0
+    ignore = (repo / ".prefectignore").read_text().splitlines()
+    assert "data/inputs/orders.csv" not in filter_files(str(repo), ignore)  # the pitfall
+    ignore.remove("/data")  # what the docs say to do
+    uploaded = filter_files(str(repo), ignore)
+    assert {"data/inputs/orders.csv", "flows/etl.py"} <= uploaded
+    assert not uploaded & {".env", ".venv/lib/x.py"}

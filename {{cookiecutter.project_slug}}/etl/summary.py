@@ -42,11 +42,16 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def publish_summary(flow_name: str, title: str, facts: Mapping[str, object]) -> str:
-    """The run's figures as a markdown artifact; returns its key."""
+def publish_summary(
+    flow_name: str, title: str, facts: Mapping[str, object], headline: str = ""
+) -> str:
+    """The run's figures as a markdown artifact (`headline`, one line, is what the UI's
+    artifact lists show of it); returns its key."""
     key = artifact_key(flow_name, "summary")
     create_markdown_artifact(
-        key=key, markdown=f"## {title}\n\n{markdown_table(facts)}", description=title
+        key=key,
+        markdown=f"## {title}\n\n{markdown_table(facts)}",
+        description=headline or title,
     )
     return key
 

@@ -67,7 +67,7 @@ class BlockSpec:
 
 def _value(source: str, env: Mapping[str, str], built: dict[str, object]) -> object:
     if source.startswith("$"):
-        return env[source[1:]]
+        return env.get(source[1:], "")  # unset: only an optional block gets this far
     if source.startswith("@"):
         return built[source[1:]]
     return source

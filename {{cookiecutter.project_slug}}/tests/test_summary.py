@@ -62,6 +62,7 @@ def test_a_run_with_rejects_shows_its_figures_and_why_rows_were_set_aside(databa
     for fact in ("| rows read | 201 |", "| loaded | 196 (196 new, 0 updated) |", "duration"):
         assert fact in text, text
     assert "| rejected | 5 (the rejects table says why) |" in text
+    assert summary.description == "196 rows loaded (196 new), 5 rejected"
     password = make_url(database).password if "://" in database else None
     assert "| warehouse |" in text and (password is None or password not in text)
     [rejects] = artifacts(state, "rejects")

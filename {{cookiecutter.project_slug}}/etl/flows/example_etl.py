@@ -19,7 +19,6 @@ from etl import warehouse
 from etl.hooks.notify import notify_failure
 from etl.summary import publish_rejects, publish_summary
 from etl.target import resolve
-from etl.utils.api import check_api
 from etl.tasks.extract import SAMPLE_SOURCE, extract
 from etl.tasks.load import (
     load_batch,
@@ -30,6 +29,7 @@ from etl.tasks.load import (
 )
 from etl.tasks.transform import transform_batch
 from etl.tasks.validate import split_duplicates, validate_batch
+from etl.utils.api import check_api
 from etl.utils.batch import batched, opaque_data
 from etl.utils.settings import ConfigurationError, get_settings
 
@@ -120,7 +120,8 @@ def publish(summary: dict, rejects: list, seconds: float) -> None:
         "orders in the warehouse": summary["orders_in_table"],
         "duration": f"{seconds:.1f} s",
     }
-    publish_summary("example-etl", f"example-etl: {summary['source']}", facts)
+    headline = f"{summary['loaded']} rows loaded ({summary['new']} new), {rejected} rejected"
+    publish_summary("example-etl", f"example-etl: {summary['source']}", facts, headline)
     publish_rejects("example-etl", rejects)
 
 
