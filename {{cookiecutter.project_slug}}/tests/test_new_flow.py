@@ -34,7 +34,7 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize(
-    "name", ["Customer Orders!", "customer_orders", "orders-", "a--b", "class"]
+    "name", ["Customer Orders!", "flow_under_test", "orders-", "a--b", "class"]
 )
 def test_a_bad_name_is_one_line_and_nothing_is_written(project, capsys, name):
     before = tree(project)
@@ -46,39 +46,39 @@ def test_a_bad_name_is_one_line_and_nothing_is_written(project, capsys, name):
 
 
 def test_a_flow_that_exists_is_refused(project, capsys):
-    assert new_flow.main(["customer-orders"]) == 0
+    assert new_flow.main(["flow-under-test"]) == 0
     before = tree(project)
-    assert new_flow.main(["customer-orders"]) == 1
+    assert new_flow.main(["flow-under-test"]) == 1
     assert "exists already" in capsys.readouterr().err
     assert tree(project) == before
 
 
 def test_the_dry_run_says_what_it_would_write_and_writes_nothing(project, capsys):
     before = tree(project)
-    assert new_flow.main(["customer-orders", "--dry-run"]) == 0
+    assert new_flow.main(["flow-under-test", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "would add etl/flows/customer_orders.py" in out
+    assert "would add etl/flows/flow_under_test.py" in out
     assert "would change prefect.yaml" in out
     assert tree(project) == before
 
 
 def test_the_new_flow_uses_the_files_shared_parts_and_keeps_every_byte(project):
     prefect_yaml = (project / "prefect.yaml").read_text()
-    assert new_flow.main(["customer-orders"]) == 0
+    assert new_flow.main(["flow-under-test"]) == 0
     after = (project / "prefect.yaml").read_text()
     assert after.startswith(prefect_yaml.rstrip("\n"))  # comments, anchors, order: all kept
     added = after[len(prefect_yaml.rstrip("\n")) :]
     assert "work_pool: *work_pool" in added and "- *production_schedule" in added
     deployments = yaml.safe_load(after)["deployments"]
-    new = {d["name"]: d for d in deployments if "customer-orders" in d["tags"]}
+    new = {d["name"]: d for d in deployments if "flow-under-test" in d["tags"]}
     example = next(d for d in deployments if d["name"] == "dev")
     assert set(new) == {"dev", "prod"}
     assert new["dev"]["work_pool"] == example["work_pool"]  # the same alias, resolved
     assert new["prod"]["schedules"] and not new["dev"].get("schedules")
-    assert new["dev"]["entrypoint"] == "etl/flows/customer_orders.py:customer_orders"
+    assert new["dev"]["entrypoint"] == "etl/flows/flow_under_test.py:flow_under_test"
     serve = (project / "etl" / "serve.py").read_text()
-    assert "from etl.flows.customer_orders import customer_orders\n" in serve
-    assert 'customer_orders.to_deployment(name="served", tags=SERVED_TAGS)' in serve
+    assert "from etl.flows.flow_under_test import flow_under_test\n" in serve
+    assert 'flow_under_test.to_deployment(name="served", tags=SERVED_TAGS)' in serve
     assert checks.core_problems(project) == []
 
 
@@ -86,7 +86,7 @@ def test_a_file_without_the_shared_anchors_is_refused(project, capsys):
     path = project / "prefect.yaml"
     path.write_text(path.read_text().replace("production_schedule", "prod_cron"))
     before = tree(project)
-    assert new_flow.main(["customer-orders"]) == 1
+    assert new_flow.main(["flow-under-test"]) == 1
     assert "no &production_schedule anchor" in capsys.readouterr().err
     assert tree(project) == before
 
