@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     answers = parse_answers(args.answer)
 
+    if args.output:
+        args.output.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="smoke-", dir=args.output))
     try:
         project = Path(

@@ -5,10 +5,11 @@ package index, not the template's development lock, so a newly released dependen
 breaks generated projects (SQLAlchemy 2.1 silently stopped Prefect 3.8's scheduler) fails
 here first. `etl-dev --once` must then deploy, see the prod schedule create its runs, run
 `dev` on a real process worker to Completed, keep the data, print no traceback and leave
-nothing running. The default answers take this path in test_readme_commands.py, S3 code
-on an ECS pool (both stood in for) in the generated GitLab CI (test_ci_commands.py); here:
-the 3.8 line with a slug the server would once have refused as a pool name. The rendered
-flow tests also run on the oldest Prefect release the template allows.
+nothing running. The default answers (the 3.9 line) take this path in
+test_readme_commands.py, S3 code on an ECS pool (both stood in for) in the generated
+GitLab CI (test_ci_commands.py); here: the oldest release the template allows (the 3.8
+line), with a slug the server would once have refused as a pool name, which also runs
+the rendered tests that need a server. One project for both: one resolution, not two.
 
 `etl-dev` without `--once` is also stopped with Ctrl-C while a second `etl-dev --once`
 reuses its server (in the template's environment, which has the same Prefect as the default).
@@ -35,10 +36,6 @@ from devkit.shell import uv_folder
 
 pytestmark = pytest.mark.slow
 
-FRESH = {
-    "prefect-3.8-prefect-slug": {"prefect_version": "3.8.8", "project_name": "Prefect Lab"},
-}
-
 
 def machine_with_uv(tmp_path) -> dict[str, str]:
     """A python3-only machine (tests.readme) with uv and uvx, and only those, added to its PATH."""
@@ -53,31 +50,12 @@ OLDEST_PREFECT = min(
 )
 
 
-def test_the_oldest_allowed_prefect_passes_the_projects_server_tests(tmp_path, reap):
-    """The rendered flow tests, freshly resolved on the oldest release the template allows:
-    its test server and fixtures may use only what that release has (3.8.4 lacks the
-    global-settings call 3.8.8 has)."""
-    project = render(tmp_path / "out", prefect_version=OLDEST_PREFECT)
-    env = machine_with_uv(tmp_path)
-    sync = subprocess.run(
-        ["uv", "sync", "--python", sys.executable],
-        cwd=project, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert sync.returncode == 0, sync.stdout + sync.stderr
-    assert f'name = "prefect"\nversion = "{OLDEST_PREFECT}"' in (project / "uv.lock").read_text()
-    tests = subprocess.run(
-        ["uv", "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider", "-m", "server"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-2000:]
-    assert " passed" in tests.stdout and " error" not in tests.stdout, tests.stdout[-3000:]
-    assert processes_mentioning(tmp_path) == []
-
-
-@pytest.mark.parametrize("name", list(FRESH))
-def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path, reap):
-    answers = FRESH[name]
-    project = render(tmp_path / "out", **answers)
+def test_the_oldest_allowed_prefect_passes_its_server_tests_and_etl_dev(tmp_path, reap):
+    """The oldest release the template allows (a 3.8), with a slug the server would once
+    have refused as a pool name, freshly resolved: its test server and fixtures may use
+    only what that release has (3.8.4 lacks the global-settings call 3.8.8 has), and
+    `etl-dev --once` deploys, sees the schedule fire and runs `dev` to Completed."""
+    project = render(tmp_path / "out", prefect_version=OLDEST_PREFECT, project_name="Prefect Lab")
     env = machine_with_uv(tmp_path)
     sync = subprocess.run(
         ["uv", "sync", "--all-extras", "--python", sys.executable],
@@ -85,11 +63,17 @@ def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path, reap):
     )  # fmt: skip
     assert sync.returncode == 0, sync.stdout + sync.stderr
     lock = (project / "uv.lock").read_text()
-    if answers.get("prefect_version", "").startswith("3.8"):
-        assert 'name = "sqlalchemy"\nversion = "2.0.' in lock, "3.8 needs SQLAlchemy 2.0"
-    port = str(free_port())
+    assert f'name = "prefect"\nversion = "{OLDEST_PREFECT}"' in lock
+    assert 'name = "sqlalchemy"\nversion = "2.0.' in lock, "3.8 needs SQLAlchemy 2.0"
+    tests = subprocess.run(
+        ["uv", "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider", "-m", "server"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-2000:]
+    assert " passed" in tests.stdout and " error" not in tests.stdout, tests.stdout[-3000:]
+
     dev = subprocess.run(
-        ["uv", "run", "--frozen", "etl-dev", "--once", "--port", port],
+        ["uv", "run", "--frozen", "etl-dev", "--once", "--port", str(free_port())],
         cwd=project, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     output = dev.stdout + dev.stderr
@@ -97,8 +81,7 @@ def test_etl_dev_once_in_a_freshly_resolved_project(name, tmp_path, reap):
     assert "[etl-dev] schedules fire: scheduled runs" in output, output
     assert ": Completed" in output and "Traceback" not in output, output
     assert orders_in(project / "data" / "warehouse.db") == SAMPLE_ORDERS
-    if answers.get("project_name") == "Prefect Lab":
-        assert "created work pool etl-prefect-lab-process" in output, output
+    assert "created work pool etl-prefect-lab-process" in output, output
     assert processes_mentioning(tmp_path) == []
 
 

@@ -53,10 +53,13 @@ def test_supported_combination_renders_checks_and_tests_clean(answers, tmp_path)
             [str(BIN / "ruff"), *command], cwd=project, capture_output=True, text=True
         )
         assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    # test_server.py starts servers of its own (the test server's seeding): not per row.
+    # test_server.py starts servers of its own (the test server's seeding), and the go-file
+    # test a second Prefect process, the same for every answer: not per row (the whole
+    # suite runs them, test_ci_commands.py).
     tests = run_rendered(
         project, sys.executable, "-m", "pytest", "-q", "-rps", "-m", "not server", "--slow",
         "--ignore=tests/test_server.py", "-p", "no:cacheprovider",
+        "--deselect=tests/test_dev_tools.py::test_a_prefect_command_waits_for_its_go_file",
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert "slow tier" not in tests.stdout, tests.stdout[-3000:]
