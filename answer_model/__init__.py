@@ -231,6 +231,11 @@ class Plan:
         return f"uv add '{EXTRAS['postgres']}'"
 
     @property
+    def postgres_requirement(self) -> str:
+        """The PostgreSQL driver as a requirement (`uv run --with` takes it in any project)."""
+        return EXTRAS["postgres"]
+
+    @property
     def storage_env(self) -> str:
         """The `.env.example` lines the code storage adds (comments and variables)."""
         return "\n".join(self.text(line) for line in self.storage.env_example)

@@ -24,8 +24,14 @@ from devkit.render import TEMPLATE
 CASES = {
     "github-default": [],
     # S3 code and an ECS pool: etl-dev stands in for both (the mirror for the upload and
-    # download, a process pool for ECS), in a project resolved fresh, as first_deploy did.
-    "gitlab-s3-ecs": ["ci_provider=gitlab", "code_storage=s3", "work_pool_type=ecs"],
+    # download, a process pool for ECS), in a project resolved fresh, as first_deploy did;
+    # no notifications: the flow tests without a failure hook run in its `pytest --slow`.
+    "gitlab-s3-ecs-no-slack": [
+        "ci_provider=gitlab",
+        "code_storage=s3",
+        "work_pool_type=ecs",
+        "notifications=none",
+    ],
 }
 ALLOWED_SKIPS = (
     "needs a Docker engine",

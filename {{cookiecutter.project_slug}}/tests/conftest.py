@@ -46,9 +46,15 @@ POSTGRES_SKIPPED = (
 
 def pytest_sessionstart(session):
     """Start the session's Prefect server now: it boots while pytest collects and runs
-    the tests that need none (see tests/server.py). Not for `-m "not server"`."""
-    if "not server" not in (session.config.option.markexpr or ""):
-        start_server(session.config)
+    the tests that need none (see tests/server.py). Not for `-m "not server"` or
+    `--collect-only`, nor when the command line names single tests (`file.py::test`, as
+    editors and mutmut run them): the first test that needs the server starts it then."""
+    config = session.config
+    if "not server" in (config.option.markexpr or "") or config.option.collectonly:
+        return
+    if any("::" in arg for arg in config.args):
+        return
+    start_server(config)
 
 
 def start_server(config) -> TestServer:

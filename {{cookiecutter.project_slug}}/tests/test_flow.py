@@ -25,6 +25,22 @@ def test_sample_run_accounts_for_every_row(database):
     assert count_rows(Target.of(database), "rejects") == 5
 
 
+def test_the_summary_says_where_the_rows_went(database):
+    summary = example_etl(EtlParams(database=database, batch_size=50))
+    assert summary["database"] == Target.of(database).shown
+    assert summary["orders_in_table"] == 196 and summary["new"] == 196
+
+
+def test_a_source_with_only_its_header_loads_nothing_and_completes(database, tmp_path):
+    source = tmp_path / "empty.csv"
+    header = Path(resolve_source("sample")).read_text(encoding="utf-8").splitlines()[0]
+    source.write_text(header + "\n", encoding="utf-8")
+    summary = example_etl(EtlParams(source=str(source), database=database))
+    counts = {key: summary[key] for key in ("read", "loaded", "rejected", "new")}
+    assert counts == {"read": 0, "loaded": 0, "rejected": 0, "new": 0}
+    assert summary["orders_in_table"] == summary["rejects_in_table"] == 0
+
+
 def test_rerun_gives_the_same_table(database):
     example_etl(EtlParams(database=database, batch_size=64))
     again = example_etl(EtlParams(database=database, batch_size=50))

@@ -57,7 +57,12 @@ def project_copy(project_root, tmp_path):
     [
         ("work_pool: *work_pool", "workpool: *work_pool", "unknown key 'workpool'"),
         ("example_etl.py:example_etl", "example_etl.py:no_such_flow", "no function no_such_flow"),
-        ("example_etl.py:example_etl", "example_etl.py:run_name", "not decorated with @flow"),
+        pytest.param(
+            "example_etl.py:example_etl",
+            "example_etl.py:run_name",
+            "not decorated with @flow",
+            marks=pytest.mark.source_text,  # under mutmut, run_name has its decorator
+        ),
         ("      params:\n", "      limit: 3\n      params:\n", "'limit' is not a parameter"),
         ("definitions:", "defintions:", "unknown top-level key 'defintions'"),
         ("deployments:", "deployments: [\n", "not valid YAML"),

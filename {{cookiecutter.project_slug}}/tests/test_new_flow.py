@@ -91,6 +91,7 @@ def test_a_file_without_the_shared_anchors_is_refused(project, capsys):
     assert tree(project) == before
 
 
+@pytest.mark.source_text  # it lints etl/serve.py, which mutmut rewrites
 @pytest.mark.parametrize("name", ["ab", "a-thirty-character-flow-name-1"])
 def test_the_written_code_passes_ruff_as_it_is_for_short_and_long_names(project, name):
     """The project's ruff settings hold for what etl-new-flow writes, at any allowed length."""

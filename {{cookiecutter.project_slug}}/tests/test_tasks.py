@@ -61,6 +61,28 @@ def test_extract_reads_a_csv_path(tmp_path):
     assert extract.fn(str(path)) == Batch([GOOD])
 
 
+def test_a_quoted_line_break_stays_in_its_field(tmp_path):
+    """Spreadsheets export a multi-line cell as a quoted field with a line break (CRLF from
+    Excel): the field keeps it byte for byte, and the row after it keeps its true line."""
+    path = tmp_path / "orders.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(FIELDS))
+        writer.writeheader()
+        writer.writerow({**FIELDS, "customer": "Acme Ltd\r\nBilling department"})
+        writer.writerow({**FIELDS, "order_id": "8"})
+    first, second = read_rows(str(path))
+    assert first.fields["customer"] == "Acme Ltd\r\nBilling department"
+    assert (first.line, second.line) == (3, 4)  # the line each row ends on, as csv counts
+    assert second.fields == {**FIELDS, "order_id": "8"}
+
+
+def test_a_source_with_only_its_header_has_no_rows(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(",".join(FIELDS) + "\n", encoding="utf-8")
+    assert read_rows(str(path)) == []
+    assert check_rows([]).valid == check_rows([]).rejects == []
+
+
 def test_extract_names_a_missing_source():
     with pytest.raises(FileNotFoundError, match="no-such.csv"):
         read_rows("no-such.csv")
@@ -127,6 +149,13 @@ def test_each_validation_bound_holds(field, accepted, refused):
     assert rejected.reason.startswith(field), rejected.reason
 
 
+def test_a_row_with_several_problems_names_every_one():
+    """Whoever fixes the source sees every field that is wrong at once, not the first."""
+    [rejected] = check_rows([with_fields(country="Germany", quantity="three")]).rejects
+    fields = [part.split(":")[0] for part in rejected.reason.split("; ")]
+    assert fields == ["country", "quantity"], rejected.reason
+
+
 def test_an_unexpected_column_is_rejected():
     [rejected] = check_rows([SourceRow(2, {**FIELDS, "discount": "5"})]).rejects
     assert rejected.reason.startswith("discount")
@@ -180,6 +209,14 @@ def test_upsert_is_idempotent(database):
     upsert_orders(Target.of(database), _records(5))
     upsert_orders(Target.of(database), _records(5))
     assert count_rows(Target.of(database), "orders") == 5
+
+
+def test_an_empty_batch_writes_nothing_and_says_so(database):
+    target = Target.of(database)
+    create_schema(target)
+    assert upsert_orders(target, []) == 0
+    assert upsert_rejects(target, "sample", []) == 0
+    assert count_rows(target, "orders") == count_rows(target, "rejects") == 0
 
 
 def test_a_failing_batch_leaves_nothing_behind(database):

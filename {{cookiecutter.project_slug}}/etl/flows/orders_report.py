@@ -39,6 +39,12 @@ def orders_report(
     output: Literal["log", "csv"] = "log",
 ) -> dict:
     """Summarise the orders table; `upstream_flow_run` names the ETL run that triggered it."""
+    return build_report(upstream_flow_run, database, output)
+
+
+def build_report(upstream_flow_run: str, database: str, output: str) -> dict:
+    """The flow's steps, in a plain function the flow calls (as `example_etl` does: logic
+    that mutation testing measures)."""
     target = resolve(database)  # once per run; shown without its password
     months = list_months(target)
     totals = month_totals.map(unmapped(target), months)  # map: one task per month

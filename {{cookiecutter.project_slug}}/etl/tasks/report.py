@@ -21,6 +21,11 @@ def list_months(target: Target) -> list[str]:
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
 def month_totals(target: Target, month: str) -> dict:
     """One month's order count and revenue in cents (the map step; I/O: retried)."""
+    return month_total(target, month)
+
+
+def month_total(target: Target, month: str) -> dict:
+    """One month's figures as the report keeps them."""
     orders, cents = warehouse.month_summary(target, month)
     return {"month": month, "orders": orders, "revenue_cents": cents}
 
@@ -43,6 +48,11 @@ def combine_totals(months: list[dict]) -> dict:
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=1))
 def write_report_csv(report: dict, path: str) -> str:
     """Write the monthly totals as CSV; returns the file's absolute path (I/O: retried)."""
+    return write_csv(report, path)
+
+
+def write_csv(report: dict, path: str) -> str:
+    """The report's months as a CSV file, its folder created if missing."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", newline="", encoding="utf-8") as handle:

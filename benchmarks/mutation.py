@@ -1,0 +1,148 @@
+"""Benchmark: how many bugs the generated project's own tests catch (mutation testing).
+
+    uv run python -m benchmarks.mutation [--keep]
+
+Renders the default answers, installs the project as a user does (`uv sync --all-extras`,
+plus its `mutation` dependency group), and runs the command its README gives:
+`uv run --group mutation mutmut run`. mutmut changes the code in `etl/` one small thing at
+a time (a mutant) and runs the tests that reach it. Every mutant counts: one that no test
+reaches ("no tests") counts as a survivor, as does one whose tests still pass. A timeout
+counts as caught (the tests did not pass), and is listed apart.
+
+Prints the score per module and the survivors, and writes
+`benchmarks/results/mutation.json`. Not a test: figures, not pass/fail (the issue "Tests
+that catch what users would hit" sets the target, 90%). Minutes of CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from benchmarks.common import REPO
+
+RESULTS = REPO / "benchmarks" / "results" / "mutation.json"
+TARGET = 0.90
+CAUGHT = {"killed", "timeout", "caught by type check"}
+# `etl.tasks.validate.x_check_rows__mutmut_3` and `etl.target.xǁTargetǁshown__mutmut_1`
+MUTANT = re.compile(r"^\s*(?P<name>(?P<module>[\w.]+?)\.x[ǁ_][^:]*__mutmut_\d+): (?P<status>.+)$")
+
+
+def uv() -> str:
+    found = shutil.which("uv") or str(REPO / ".tools" / "uv-on-path" / "uv")
+    if not Path(found).exists():
+        sys.exit("uv is needed: python3 scripts/run_tests.py installs it")
+    return found
+
+
+def run(command: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return result
+
+
+def render(work: Path) -> Path:
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(work), str(REPO)]
+    subprocess.run(command, check=True, capture_output=True)
+    (project,) = work.iterdir()
+    return project
+
+
+def statuses(results_output: str) -> dict[str, tuple[str, str]]:
+    """mutant name -> (module, status), from `mutmut results --all true`."""
+    found = {}
+    for line in results_output.splitlines():
+        match = MUTANT.match(line)
+        if match:
+            found[match["name"]] = (match["module"], match["status"].strip())
+    return found
+
+
+def summarise(mutants: dict[str, tuple[str, str]]) -> dict:
+    by_module: dict[str, Counter] = defaultdict(Counter)
+    for module, status in mutants.values():
+        by_module[module][status] += 1
+    modules = {}
+    for module, counts in sorted(by_module.items()):
+        total = sum(counts.values())
+        caught = sum(counts[s] for s in CAUGHT)
+        modules[module] = {"total": total, "caught": caught, "score": caught / total, **counts}
+    total = sum(m["total"] for m in modules.values())
+    caught = sum(m["caught"] for m in modules.values())
+    survivors = sorted(name for name, (_, status) in mutants.items() if status not in CAUGHT)
+    return {
+        "total": total,
+        "caught": caught,
+        "score": caught / total if total else 0.0,
+        "statuses": dict(Counter(status for _, status in mutants.values())),
+        "modules": modules,
+        "survivors": {name: mutants[name][1] for name in survivors},
+    }
+
+
+def table(summary: dict) -> str:
+    lines = ["| module | mutants | caught | score | survived | no tests | timeout |"]
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for module, m in summary["modules"].items():
+        lines.append(
+            f"| {module} | {m['total']} | {m['caught']} | {m['score']:.1%} | "
+            f"{m.get('survived', 0)} | {m.get('no tests', 0)} | {m.get('timeout', 0)} |"
+        )
+    lines.append(
+        f"| **all of etl/** | {summary['total']} | {summary['caught']} | "
+        f"**{summary['score']:.1%}** | | | |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the rendered project")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mutation-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV",)}
+    env = {k: v for k, v in env.items() if not k.startswith("PREFECT_")}
+    try:
+        project = render(work / "render")
+        run([uv(), "sync", "-q", "--all-extras", "--group", "mutation"], project, env)
+        started = time.monotonic()
+        mutmut = [uv(), "run", "--frozen", "--group", "mutation", "mutmut"]
+        run([*mutmut, "run", "--max-children", str(args.max_children)], project, env)
+        seconds = time.monotonic() - started
+        output = run([*mutmut, "results", "--all", "true"], project, env).stdout
+        summary = summarise(statuses(output))
+        if not summary["total"]:
+            sys.exit(f"no mutants found in mutmut's results:\n{output[-2000:]}")
+        summary |= {
+            "seconds": round(seconds),
+            "command": "uv run --group mutation mutmut run (in a default render)",
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+            "max_children": args.max_children,
+        }
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        print(table(summary))
+        print(f"\ntarget {TARGET:.0%}; {summary['total']} mutants in {seconds:.0f} s")
+        print("survivors:\n" + "\n".join(f"  {n}: {s}" for n, s in summary["survivors"].items()))
+        print(f"written: {RESULTS.relative_to(REPO)}")
+    finally:
+        if args.keep:
+            print(f"kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
