@@ -98,6 +98,39 @@ def test_a_wrong_warehouse_stops_the_command_with_one_line(monkeypatch, capsys, 
     assert expected in err and "pw123" not in err
 
 
+def test_the_command_line_runs_the_flow_and_says_where_the_rows_went(monkeypatch, capsys, tmp_path):
+    """`python -m etl.flows.example_etl --source ... --batch-size ... --database ...`"""
+    from etl.flows import example_etl as module
+
+    source = tmp_path / "orders.csv"
+    lines = Path(resolve_source("sample")).read_text(encoding="utf-8").splitlines()
+    source.write_text("\n".join(lines[:8]) + "\n", encoding="utf-8")  # seven good rows
+    database = tmp_path / "w.db"
+    command = ["example_etl", "--source", str(source), "--batch-size", "3"]
+    monkeypatch.setattr("sys.argv", [*command, "--database", str(database)])
+    module.main()
+    out = capsys.readouterr().out
+    assert f"Result: 7 rows in table 'orders' of {database}\n" in out, out
+    assert count_rows(Target.of(database), "orders") == 7
+
+
+def test_the_command_lines_help_names_every_option(monkeypatch, capsys):
+    from etl.flows import example_etl as module
+
+    monkeypatch.setattr("sys.argv", ["example_etl", "--help"])
+    with pytest.raises(SystemExit) as stopped:
+        module.main()
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps at the terminal width
+    assert stopped.value.code == 0
+    assert out.startswith("usage: ") and module.__doc__.splitlines()[0] in out
+    for option, meaning in [
+        ("--source SOURCE", "'sample' or a CSV path"),
+        ("--batch-size BATCH_SIZE", ""),
+        ("--database DATABASE", "SQLite file (or URL) to load into"),
+    ]:
+        assert f"{option} {meaning}".strip() in out, out
+
+
 def test_a_wrong_parameter_stops_the_command_with_one_line(monkeypatch, capsys):
     from etl.flows import example_etl as module
 

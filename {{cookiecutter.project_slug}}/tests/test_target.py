@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from etl.target import Target, resolve
+from etl.utils.settings import PROJECT, ConfigurationError, data_home
 from etl.warehouse import count_rows, create_schema
 
 SECRET_URL = "postgresql+psycopg://etl:s3cret-pass@db.example.com:5432/warehouse"
@@ -51,3 +52,31 @@ def test_a_run_takes_its_parameter_then_the_url_then_the_file(tmp_path, monkeypa
     assert resolve().url == SECRET_URL
     assert resolve("param.db").file == tmp_path / "param.db"
     assert resolve("sqlite:///" + str(tmp_path / "u.db")).file == Path(tmp_path / "u.db")
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_deployed_runs_read_the_warehouse_url_from_its_block(monkeypatch):
+    """A deployed run has no ETL_WAREHOUSE_URL: the Secret block the block script saved
+    names the warehouse; a block that is not there is one line saying how to save it."""
+    from prefect.blocks.system import Secret
+
+    monkeypatch.delenv("ETL_WAREHOUSE_URL", raising=False)
+    Secret(value=SECRET_URL).save("test-warehouse-url", overwrite=True)
+    monkeypatch.setenv("ETL_WAREHOUSE_BLOCK", "test-warehouse-url")
+    assert resolve().url == SECRET_URL
+    monkeypatch.setenv("ETL_WAREHOUSE_BLOCK", "no-such-block")
+    with pytest.raises(ConfigurationError) as error:
+        resolve()
+    message = str(error.value)
+    assert "'no-such-block'" in message and "ETL_WAREHOUSE_URL" in message
+    assert "etl_tools.blocks" in message and "\n" not in message
+
+
+def test_a_workers_runs_keep_their_data_in_the_users_data_folder(tmp_path, monkeypatch):
+    """A process worker deletes each run's folder: relative warehouse paths of its runs
+    live under $XDG_DATA_HOME/<project>, by default ~/.local/share/<project>."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert data_home() == tmp_path / "home" / ".local" / "share" / PROJECT
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert data_home() == tmp_path / "xdg" / PROJECT
