@@ -395,6 +395,22 @@ def stability_verdicts(series: list[dict]) -> list[list[str]]:
     return rows
 
 
+def mutation_verdicts(run: dict) -> list[list[str]]:
+    """The generated suite's mutation score (benchmarks/mutation.py): mutants caught of all."""
+    where = "SQLite and PostgreSQL cases" if run.get("postgresql") else "SQLite cases"
+    return [
+        [
+            f"6 generated tests catch mutants of etl/ (default answers, {where})",
+            f"{run['caught']} of {run['total']}",
+            "every mutant, unreached ones as survivors",
+            f"{run['score']:.1%}",
+            ">= 90%",
+            mark(run["score"] >= 0.90),
+            "",
+        ]
+    ]
+
+
 def summary_rows(results: dict) -> list[list[str]]:
     """The summary table of a run: one [target, measured, baseline, ratio, goal, met,
     spread] row per figure, for the sections the run has."""
@@ -405,5 +421,6 @@ def summary_rows(results: dict) -> list[list[str]]:
         "etl_postgres": etl_verdicts,
         "context": context_verdicts,
         "stability": stability_verdicts,
+        "mutation": mutation_verdicts,
     }
     return [row for name, fn in verdicts.items() if results.get(name) for row in fn(results[name])]

@@ -1,13 +1,17 @@
 """Benchmark: how many bugs the generated project's own tests catch (mutation testing).
 
-    uv run python -m benchmarks.mutation [--keep]
+    uv run python -m benchmarks.mutation [--warehouse-url postgresql+psycopg://...] [--keep]
 
 Renders the default answers, installs the project as a user does (`uv sync --all-extras`,
 plus its `mutation` dependency group), and runs the command its README gives:
-`uv run --group mutation mutmut run`. mutmut changes the code in `etl/` one small thing at
-a time (a mutant) and runs the tests that reach it. Every mutant counts: one that no test
-reaches ("no tests") counts as a survivor, as does one whose tests still pass. A timeout
-counts as caught (the tests did not pass), and is listed apart.
+`uv run --group mutation mutmut run`. With `--warehouse-url` (or ETL_WAREHOUSE_URL set),
+the tests' PostgreSQL cases run too, as the README says (the PostgreSQL driver added
+with `uv run --with`): without a server, the PostgreSQL load path is reached by no test.
+
+mutmut changes the code in `etl/` one small thing at a time (a mutant) and runs the tests
+that reach it. Every mutant counts: one that no test reaches ("no tests") counts as a
+survivor, as does one whose tests still pass. A timeout counts as caught (the tests did
+not pass), and is listed apart.
 
 Prints the score per module and the survivors, and writes
 `benchmarks/results/mutation.json`. Not a test: figures, not pass/fail (the issue "Tests
@@ -29,7 +33,9 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from answer_model.choices import EXTRAS
 from benchmarks.common import REPO
+from benchmarks.report import DOC, write_doc
 
 RESULTS = REPO / "benchmarks" / "results" / "mutation.json"
 TARGET = 0.90
@@ -50,6 +56,13 @@ def run(command: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     return result
+
+
+def revision() -> str:
+    """This repository's commit, marked when the working tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True)
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=REPO).returncode != 0
+    return head.stdout.decode().strip() + ("+changes" if dirty else "")
 
 
 def render(work: Path) -> Path:
@@ -110,15 +123,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the rendered project")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--warehouse-url",
+        default=os.environ.get("ETL_WAREHOUSE_URL", ""),
+        help="a PostgreSQL server for the tests' PostgreSQL cases (postgresql+psycopg://...)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mutation-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV",)}
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "ETL_WAREHOUSE_URL")}
     env = {k: v for k, v in env.items() if not k.startswith("PREFECT_")}
+    driver = []
+    if args.warehouse_url:
+        env["ETL_WAREHOUSE_URL"] = args.warehouse_url
+        driver = ["--with", EXTRAS["postgres"]]
     try:
         project = render(work / "render")
         run([uv(), "sync", "-q", "--all-extras", "--group", "mutation"], project, env)
         started = time.monotonic()
-        mutmut = [uv(), "run", "--frozen", "--group", "mutation", "mutmut"]
+        mutmut = [uv(), "run", "--frozen", "--group", "mutation", *driver, "mutmut"]
         run([*mutmut, "run", "--max-children", str(args.max_children)], project, env)
         seconds = time.monotonic() - started
         output = run([*mutmut, "results", "--all", "true"], project, env).stdout
@@ -128,15 +150,18 @@ def main() -> None:
         summary |= {
             "seconds": round(seconds),
             "command": "uv run --group mutation mutmut run (in a default render)",
+            "postgresql": bool(args.warehouse_url),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
             "max_children": args.max_children,
+            "revision": revision(),
         }
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         print(table(summary))
         print(f"\ntarget {TARGET:.0%}; {summary['total']} mutants in {seconds:.0f} s")
         print("survivors:\n" + "\n".join(f"  {n}: {s}" for n, s in summary["survivors"].items()))
-        print(f"written: {RESULTS.relative_to(REPO)}")
+        write_doc(DOC, RESULTS.parent)  # the benchmarks page, with its mutation section
+        print(f"written: {RESULTS.relative_to(REPO)}, {DOC.relative_to(REPO)}")
     finally:
         if args.keep:
             print(f"kept: {work}")

@@ -29,6 +29,11 @@ DOC = REPO / "docs" / "benchmarks.md"
 SWEEP_HEADER = ["batch size", "mapped task runs", "plain s", "flow s", "ratio"]
 
 
+def today(command: str) -> str:
+    """A recorded command as it is typed today: the runner became a module (same options)."""
+    return command.replace("python benchmarks/run.py", "python -m benchmarks.run")
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
@@ -100,7 +105,7 @@ def _latest_run(latest: dict) -> list[str]:
     settings = latest["settings"]
     sections = ", ".join(f"{k} {v:.0f} s" for k, v in latest["section_seconds"].items())
     rows = [
-        ["command", f"`{latest['command']}` (from the repository root)"],
+        ["command", f"`{today(latest['command'])}` (from the repository root)"],
         ["date", latest["started"]],
         ["revision", latest["revision"]],
         ["machine", f"{m['nproc']} cores, {m['cpu']}, {m['memory']} RAM"],
@@ -117,7 +122,7 @@ def _latest_run(latest: dict) -> list[str]:
         rows += [
             [
                 run["label"],
-                f"from a later run of that section alone: `{run['command']}`, "
+                f"from a later run of that section alone: `{today(run['command'])}`, "
                 f"{run['started']}, revision {run['revision']}, "
                 f"{(run['total_seconds'] or 0) / 60:.1f} min, load average "
                 f"{run['load_average']['start']:.2f} -> {run['load_average']['end']:.2f} "
@@ -625,7 +630,7 @@ def _sweep_section(sweep: dict) -> list[str]:
     runs = len(next(iter(sweep["batch_sizes"].values()))["runs"]["flow"])
     out = [
         f"The flow at {sweep['rows']:,} rows over a range of batch sizes, from its own "
-        f"run (`{sweep['command']}`, {sweep['started']}, same machine; load average "
+        f"run (`{today(sweep['command'])}`, {sweep['started']}, same machine; load average "
         f"{sweep['load_average']['start']:.2f} to {sweep['load_average']['end']:.2f}; "
         f"median of {runs} each):",
         "",
@@ -813,7 +818,39 @@ def page(latest: dict | None, sweep: dict | None) -> str:
         out += _context_sets(latest["context"]) + _context_layers(latest["context"])
     if latest.get("stability"):
         out += _stability_section(latest["stability"])
+    if latest.get("mutation"):
+        out += _mutation_section(latest["mutation"])
     return "\n".join(out + REPRODUCING)
+
+
+def _mutation_section(run: dict) -> list[str]:
+    """The score per module and every survivor, from `benchmarks/results/mutation.json`;
+    why each survivor is left is in docs/mutation-testing.md."""
+    rows = [
+        [
+            f"`{module}`",
+            str(m["total"]),
+            str(m["caught"]),
+            f"{m['score']:.1%}",
+            str(m.get("survived", 0)),
+            str(m.get("no tests", 0)),
+        ]
+        for module, m in run["modules"].items()
+    ]
+    rows.append(["all of `etl/`", str(run["total"]), str(run["caught"]), f"{run['score']:.1%}"])
+    rows[-1] += [str(sum(int(r[4]) for r in rows[:-1])), str(sum(int(r[5]) for r in rows[:-1]))]
+    where = "with its PostgreSQL cases" if run.get("postgresql") else "SQLite cases only"
+    return [
+        "## 6. What the generated tests catch (mutation testing)",
+        "",
+        f"`{run['command']}`, {where}, at {run.get('revision', '?')} on {run['machine']}: "
+        f"{run['total']} mutants in {run['seconds'] / 60:.0f} min. A mutant that no test reaches "
+        "counts as a survivor. Each survivor and why it is left: "
+        "[mutation-testing.md](mutation-testing.md).",
+        "",
+        _table(["module", "mutants", "caught", "score", "survived", "no tests"], rows),
+        "",
+    ]
 
 
 def _stability_section(series: list[dict]) -> list[str]:
@@ -901,6 +938,9 @@ def load(results_dir: Path) -> tuple[dict | None, dict | None]:
     stability = results_dir / "stability.json"
     if latest is not None and stability.exists():
         latest["stability"] = json.loads(stability.read_text())
+    mutation = results_dir / "mutation.json"
+    if latest is not None and mutation.exists():
+        latest["mutation"] = json.loads(mutation.read_text())
     if latest is not None:
         others = sorted(results_dir.glob("etl-*.json"))
         latest["other_etl_runs"] = [json.loads(p.read_text()) for p in others]

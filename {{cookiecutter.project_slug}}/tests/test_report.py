@@ -12,7 +12,7 @@ from etl import warehouse
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.flows.orders_report import orders_report
 from etl.target import Target
-from etl.tasks.report import combine
+from etl.tasks.report import combine, write_csv
 from etl_tools import checks
 from tests.conftest import WAREHOUSES, fresh_warehouse
 
@@ -26,6 +26,19 @@ def test_combine_adds_up_the_months():
     assert report["orders"] == 3
     assert report["revenue_cents"] == 600
     assert [m["month"] for m in report["months"]] == ["2026-01", "2026-02"]
+
+
+def test_the_csv_report_makes_its_folders_and_replaces_an_older_report(tmp_path):
+    """A fresh worker has no data/reports/ yet; a second report replaces the first."""
+    path = tmp_path / "data" / "reports" / "orders-by-month.csv"
+    older = {"months": [{"month": "2026-01", "orders": 9, "revenue_cents": 9}]}
+    report = {"months": [{"month": "2026-02", "orders": 2, "revenue_cents": 500}]}
+    write_csv(older, str(path))
+    assert write_csv(report, str(path)) == str(path.resolve())
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "month,orders,revenue_cents",
+        "2026-02,2,500",
+    ]
 
 
 def test_weekday_schedule_fires_on_weekdays_only(project_root):

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from etl import warehouse
 from etl.target import Target, resolve
+from etl.utils.api import check_api
 from etl.utils.settings import PROJECT, ConfigurationError, data_home
 from etl.warehouse import count_rows, create_schema
 
@@ -80,3 +82,32 @@ def test_a_workers_runs_keep_their_data_in_the_users_data_folder(tmp_path, monke
     assert data_home() == tmp_path / "home" / ".local" / "share" / PROJECT
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert data_home() == tmp_path / "xdg" / PROJECT
+
+
+def test_a_warehouse_that_cannot_be_opened_is_one_line_saying_where_to_look(tmp_path):
+    """A folder where the SQLite file should be: the driver's reason, then what to check."""
+    target = Target.of(tmp_path)
+    with pytest.raises(ConfigurationError) as error:
+        warehouse.check(target)
+    assert str(error.value) == (
+        f"warehouse {target}: cannot connect: unable to open database file "
+        "(check ETL_WAREHOUSE_URL, or the warehouse block, and that the server runs)"
+    )
+
+
+def test_a_server_that_answers_passes_the_api_check_with_or_without_a_final_slash(
+    prefect_server,
+):
+    """`check_api` asks the configured server's /health: both spellings of its URL work."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    for url in (prefect_server, prefect_server + "/"):
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            check_api()  # no error: the server answers
+    stale = temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"})
+    with stale, pytest.raises(ConfigurationError) as error:
+        check_api()
+    assert str(error.value) == (
+        "no Prefect server answers at http://127.0.0.1:9/api (PREFECT_API_URL or your Prefect "
+        "profile): start it, or `unset PREFECT_API_URL` to run on a temporary local server"
+    )
