@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import tomllib
 from pathlib import Path
 
@@ -76,14 +77,32 @@ def commands(text: str) -> list[str]:
     return lines
 
 
+OPTIONS_WITH_A_VALUE = {"--with", "--group", "--extra", "--python", "--package", "--env-file"}
+
+
+def uv_run_targets(line: str) -> list[str]:
+    """What each `uv run` of a command line runs, past uv's own options."""
+    words, targets = shlex.split(line.rstrip("\\"), comments=True), []
+    for i in [i for i, word in enumerate(words[:-1]) if words[i : i + 2] == ["uv", "run"]]:
+        rest = words[i + 2 :]
+        while rest and rest[0].startswith("-"):
+            rest = rest[2:] if rest[0] in OPTIONS_WITH_A_VALUE else rest[1:]
+        if rest:
+            targets.append(rest[0])
+    return targets
+
+
 def run_targets(project: Path, lines: list[str]) -> list[str]:
     """`uv run X` and `python -m X` targets that the project does not provide."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     scripts = set(pyproject["project"].get("scripts", {}))
     tools = {"pytest", "prefect", "pre-commit", "python", "ruff"}
+    # A dependency group's tools (`uv run --group mutation mutmut`).
+    for requirements in pyproject.get("dependency-groups", {}).values():
+        tools |= {re.split(r"[\[=<>!~ ]", r)[0] for r in requirements if isinstance(r, str)}
     problems = []
     for line in lines:
-        for name in re.findall(r"\buv run (?:--\S+ )*([\w.-]+)", line):
+        for name in uv_run_targets(line):
             if name not in scripts | tools:
                 problems.append(f"`uv run {name}`: no such script in pyproject.toml")
         for module in re.findall(r"python3? -m ([\w.]+)", line):
