@@ -54,6 +54,7 @@ WAREHOUSE_TESTS = [
     "tests/test_failures.py",
     "tests/test_report.py",
     "tests/test_secrets.py",
+    "tests/test_summary.py",
     "tests/test_dask.py",
 ]
 
