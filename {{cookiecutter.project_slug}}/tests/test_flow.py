@@ -131,6 +131,18 @@ def test_the_command_lines_help_names_every_option(monkeypatch, capsys):
         assert f"{option} {meaning}".strip() in out, out
 
 
+def test_the_command_checks_the_warehouse_it_was_given(monkeypatch, capsys, tmp_path):
+    """`--database` names the warehouse the check opens, not the default one."""
+    from etl.flows import example_etl as module
+
+    monkeypatch.setattr("sys.argv", ["example_etl", "--database", str(tmp_path)])  # a folder
+    with pytest.raises(SystemExit) as stopped:
+        module.main()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"error: warehouse {tmp_path}: cannot connect: "), err
+
+
 def test_a_wrong_parameter_stops_the_command_with_one_line(monkeypatch, capsys):
     from etl.flows import example_etl as module
 
