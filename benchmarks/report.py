@@ -840,12 +840,19 @@ def _mutation_section(run: dict) -> list[str]:
     rows.append(["all of `etl/`", str(run["total"]), str(run["caught"]), f"{run['score']:.1%}"])
     rows[-1] += [str(sum(int(r[4]) for r in rows[:-1])), str(sum(int(r[5]) for r in rows[:-1]))]
     where = "with its PostgreSQL cases" if run.get("postgresql") else "SQLite cases only"
+    stopped = ""
+    if run.get("not_checked"):
+        stopped = (
+            f" The run was stopped before its end: {run['not_checked']} mutants were not "
+            "checked and count as not caught (the score is a lower bound); of the checked "
+            f"ones, {run['checked_score']:.1%} were caught."
+        )
     return [
         "## 6. What the generated tests catch (mutation testing)",
         "",
         f"`{run['command']}`, {where}, at {run.get('revision', '?')} on {run['machine']}: "
-        f"{run['total']} mutants in {run['seconds'] / 60:.0f} min. A mutant that no test reaches "
-        "counts as a survivor. Each survivor and why it is left: "
+        f"{run['total']} mutants, {run['seconds'] / 60:.0f} min. A mutant that no test reaches "
+        f"counts as a survivor.{stopped} Each survivor and why it is left: "
         "[mutation-testing.md](mutation-testing.md).",
         "",
         _table(["module", "mutants", "caught", "score", "survived", "no tests"], rows),

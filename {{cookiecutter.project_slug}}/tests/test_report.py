@@ -11,10 +11,22 @@ from dateutil.rrule import rrulestr
 from etl import warehouse
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.flows.orders_report import orders_report
+from etl.records import SourceRow
 from etl.target import Target
 from etl.tasks.report import combine, write_csv
+from etl.tasks.transform import to_record
+from etl.tasks.validate import check_rows
 from etl_tools import checks
 from tests.conftest import WAREHOUSES, fresh_warehouse
+
+ROW = {
+    "order_id": "1",
+    "customer": "Acme Ltd",
+    "country": "de",
+    "quantity": "3",
+    "unit_price": "19.99",
+    "ordered_at": "2026-03-04",
+}
 
 
 def test_combine_adds_up_the_months():
@@ -26,6 +38,21 @@ def test_combine_adds_up_the_months():
     assert report["orders"] == 3
     assert report["revenue_cents"] == 600
     assert [m["month"] for m in report["months"]] == ["2026-01", "2026-02"]
+
+
+def test_months_come_oldest_first_and_an_empty_month_has_no_revenue(database):
+    """What the report's map reads: months in order, whatever order the rows came in."""
+    target = Target.of(database)
+    warehouse.create_schema(target)
+    [order] = check_rows([SourceRow(2, ROW)]).valid
+    rows = [
+        to_record(order._replace(order_id=i, ordered_at=dt.date(2026, month, 1)))
+        for i, month in enumerate([3, 1, 2], 1)
+    ]
+    warehouse.upsert_orders(target, rows)
+    assert warehouse.order_months(target) == ["2026-01", "2026-02", "2026-03"]
+    assert warehouse.month_summary(target, "2026-01") == (1, rows[1].total_cents)
+    assert warehouse.month_summary(target, "1999-12") == (0, 0)
 
 
 def test_the_csv_report_makes_its_folders_and_replaces_an_older_report(tmp_path):
@@ -73,8 +100,13 @@ def test_map_reduce_matches_the_table(loaded):
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_csv_branch_writes_the_report(loaded):
+def test_csv_branch_writes_the_report(loaded, tmp_path, monkeypatch):
+    """The report goes to reports/orders-by-month.csv beside a SQLite warehouse, and beside
+    the default warehouse file (data/) for a warehouse on a server."""
+    monkeypatch.chdir(tmp_path)
     report = orders_report(database=loaded, output="csv")
+    beside = Target.of(loaded).file or tmp_path / "data" / "warehouse.db"
+    assert report["file"] == str(beside.parent / "reports" / "orders-by-month.csv")
     with open(report["file"], newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sum(int(row["orders"]) for row in rows) == 196

@@ -120,3 +120,10 @@ def test_the_report_publishes_its_months(tmp_path):
     report = state.result()
     assert [row["month"] for row in table(months)] == [m["month"] for m in report["months"]]
     assert sum(int(row["orders"]) for row in table(months)) == report["orders"] == 196
+    # Revenue in currency units, as the description's total, from the report's cents.
+    for row, month in zip(table(months), report["months"], strict=True):
+        assert row["revenue"] == f"{month['revenue_cents'] / 100:.2f}", row
+    revenue = f"{report['revenue_cents'] / 100:.2f}"
+    assert months.description == (
+        f"Orders by month from {Target.of(database)}: 196 orders, revenue {revenue}."
+    )
