@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from prefect.blocks.notifications import SlackWebhook
+from prefect.client.orchestration import get_client
 
 from etl.flows.example_etl import example_etl
 from etl.hooks.channels.slack import block_name
@@ -57,7 +58,12 @@ def test_failure_is_posted_to_the_webhook(inbox, failing_params):
 
     assert state.is_failed()
     assert len(received) == 1
-    assert "is Failed" in received[0]["message"]
+    # Which run, which state, and why: a person can act on the message alone.
+    flow_run = get_client(sync_client=True).read_flow_run(state.state_details.flow_run_id)
+    assert received[0]["message"] == (
+        f"Flow run {flow_run.name!r} of 'example-etl' is Failed: {state.message}"
+    )
+    assert state.message
 
 
 def test_a_broken_webhook_does_not_change_the_state(failing_params, run_logs):
@@ -68,4 +74,5 @@ def test_a_broken_webhook_does_not_change_the_state(failing_params, run_logs):
 
     assert state.is_failed()
     messages = run_logs(state.state_details.flow_run_id)
-    assert any("Slack notification failed" in message for message in messages), messages
+    failed = "Slack notification failed (NotificationError); the run's state is unchanged."
+    assert failed in messages, messages
