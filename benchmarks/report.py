@@ -852,7 +852,7 @@ def _mutation_section(run: dict) -> list[str]:
         "",
         f"`{run['command']}`, {where}, at {run.get('revision', '?')} on {run['machine']}: "
         f"{run['total']} mutants, {run['seconds'] / 60:.0f} min. A mutant that no test reaches "
-        f"counts as a survivor.{stopped} Each survivor and why it is left: "
+        f"counts as a survivor.{stopped} {run.get('note', '')} Each survivor and why it is left: "
         "[mutation-testing.md](mutation-testing.md).",
         "",
         _table(["module", "mutants", "caught", "score", "survived", "no tests"], rows),
