@@ -62,7 +62,8 @@ REASONS = {
     "etl.flows.orders_report.build_report": (
         "Left: the line the report prints to the run's log (`N orders, revenue R`) is read "
         "by no test; the same figures are tested where they are published (the table "
-        "artifact and its description) and returned."
+        "artifact and its description) and returned. Equivalent: the case of the flow and "
+        "table names given to `publish_table` (`artifact_key` lowercases them)."
     ),
     "etl.tasks.report.write_csv": (
         "Equivalent on Linux with a UTF-8 locale: `newline` or `encoding` dropped or "
