@@ -28,14 +28,14 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from answer_model.choices import EXTRAS
-from benchmarks.common import REPO
-from benchmarks.report import DOC, write_doc
+from benchmarks.common import REPO, git_revision, scratch
+from benchmarks.report import DOC, mutation_section, write_doc
+from devkit.render import render
 
 RESULTS = REPO / "benchmarks" / "results" / "mutation.json"
 PAGE = REPO / "docs" / "mutation-testing.md"
@@ -147,20 +147,6 @@ def run(command: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess
     return result
 
 
-def revision() -> str:
-    """This repository's commit, marked when the working tree differs from it."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True)
-    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=REPO).returncode != 0
-    return head.stdout.decode().strip() + ("+changes" if dirty else "")
-
-
-def render(work: Path) -> Path:
-    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(work), str(REPO)]
-    subprocess.run(command, check=True, capture_output=True)
-    (project,) = work.iterdir()
-    return project
-
-
 def statuses(results_output: str) -> dict[str, tuple[str, str]]:
     """mutant name -> (module, status), from `mutmut results --all true`."""
     found = {}
@@ -256,21 +242,6 @@ def write_page(summary: dict) -> None:
     PAGE.write_text(head + survivors_page(summary), encoding="utf-8")
 
 
-def table(summary: dict) -> str:
-    lines = ["| module | mutants | caught | score | survived | no tests | timeout |"]
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for module, m in summary["modules"].items():
-        lines.append(
-            f"| {module} | {m['total']} | {m['caught']} | {m['score']:.1%} | "
-            f"{m.get('survived', 0)} | {m.get('no tests', 0)} | {m.get('timeout', 0)} |"
-        )
-    lines.append(
-        f"| **all of etl/** | {summary['total']} | {summary['caught']} | "
-        f"**{summary['score']:.1%}** | | | |"
-    )
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the rendered project")
@@ -289,7 +260,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0, help="with --from-project")
     parser.add_argument("--note", default="", help="how the run was made, when not as above")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="mutation-"))
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "ETL_WAREHOUSE_URL")}
     env = {k: v for k, v in env.items() if not k.startswith("PREFECT_")}
     driver = []
@@ -297,11 +267,13 @@ def main() -> None:
         env["ETL_WAREHOUSE_URL"] = args.warehouse_url
         driver = ["--with", EXTRAS["postgres"]]
     mutmut = [uv(), "run", "--frozen", "--group", "mutation", *driver, "mutmut"]
-    try:
+    with scratch(keep=args.keep) as work:
+        if args.keep:
+            print(f"kept: {work}")
         if args.from_project:
             project, seconds = args.from_project, args.seconds
         else:
-            project = render(work / "render")
+            project = render(work / "render")  # the default answers
             run([uv(), "sync", "-q", "--all-extras", "--group", "mutation"], project, env)
             started = time.monotonic()
             run([*mutmut, "run", "--max-children", str(args.max_children)], project, env)
@@ -317,12 +289,12 @@ def main() -> None:
             "postgresql": bool(args.warehouse_url),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
             "max_children": args.max_children,
-            "revision": revision(),
+            "revision": git_revision(),
             "note": args.note,
         }
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        print(table(summary))
+        print("\n".join(mutation_section(summary)))  # as the benchmarks page shows it
         print(f"\ntarget {TARGET:.0%}; {summary['total']} mutants in {seconds:.0f} s")
         if summary["not_checked"]:
             print(
@@ -333,11 +305,6 @@ def main() -> None:
         write_doc(DOC, RESULTS.parent)  # the benchmarks page, with its mutation section
         write_page(summary)
         print(f"written: {RESULTS.relative_to(REPO)}, {DOC.relative_to(REPO)}")
-    finally:
-        if args.keep:
-            print(f"kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

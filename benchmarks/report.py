@@ -819,11 +819,11 @@ def page(latest: dict | None, sweep: dict | None) -> str:
     if latest.get("stability"):
         out += _stability_section(latest["stability"])
     if latest.get("mutation"):
-        out += _mutation_section(latest["mutation"])
+        out += mutation_section(latest["mutation"])
     return "\n".join(out + REPRODUCING)
 
 
-def _mutation_section(run: dict) -> list[str]:
+def mutation_section(run: dict) -> list[str]:
     """The score per module and every survivor, from `benchmarks/results/mutation.json`;
     why each survivor is left is in docs/mutation-testing.md."""
     rows = [
