@@ -96,8 +96,9 @@ def run_targets(project: Path, lines: list[str]) -> list[str]:
     """`uv run X` and `python -m X` targets that the project does not provide."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     scripts = set(pyproject["project"].get("scripts", {}))
-    tools = {"pytest", "prefect", "pre-commit", "python", "ruff"}
-    # A dependency group's tools (`uv run --group mutation mutmut`).
+    # Prefect and Python, and the dependency groups' tools (pytest, ruff, pre-commit in
+    # `dev`; `uv run --group mutation mutmut`).
+    tools = {"prefect", "python"}
     for requirements in pyproject.get("dependency-groups", {}).values():
         tools |= {re.split(r"[\[=<>!~ ]", r)[0] for r in requirements if isinstance(r, str)}
     problems = []
