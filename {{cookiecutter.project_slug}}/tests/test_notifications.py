@@ -76,3 +76,15 @@ def test_a_broken_webhook_does_not_change_the_state(failing_params, run_logs):
     messages = run_logs(state.state_details.flow_run_id)
     failed = "Slack notification failed (NotificationError); the run's state is unchanged."
     assert failed in messages, messages
+
+
+def test_without_its_block_a_failure_is_only_logged(failing_params, run_logs, monkeypatch):
+    """A project whose team has no Slack webhook yet: the run says so on its page."""
+    monkeypatch.setenv("ETL_SLACK_BLOCK", "no-such-slack-block")
+
+    state = example_etl(failing_params, return_state=True)
+
+    assert state.is_failed()
+    messages = run_logs(state.state_details.flow_run_id)
+    missing = "No SlackWebhook block 'no-such-slack-block'; failure only logged."
+    assert missing in messages, messages

@@ -84,8 +84,11 @@ def loaded(request, tmp_path_factory, prefect_server):
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_map_reduce_matches_the_table(loaded):
-    report = orders_report(upstream_flow_run="prefect.flow-run.abc", database=loaded)
+def test_map_reduce_matches_the_table(loaded, run_logs):
+    state = orders_report(
+        upstream_flow_run="prefect.flow-run.abc", database=loaded, return_state=True
+    )
+    report = state.result()
     with warehouse.engine(Target.of(loaded)).connect() as connection:
         count, cents = connection.exec_driver_sql(
             "SELECT COUNT(*), SUM(total_cents) FROM orders"
@@ -96,17 +99,22 @@ def test_map_reduce_matches_the_table(loaded):
     assert (report["orders"], report["revenue_cents"]) == (count, cents) == (196, cents)
     assert len(report["months"]) == months
     assert report["upstream_flow_run"] == "abc"
-    assert "file" not in report  # the default branch only logs
+    assert "file" not in report  # the default branch only logs, on the run's page
+    total = f"{count} orders, revenue {cents / 100:.2f}"
+    assert total in run_logs(state.state_details.flow_run_id)
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_csv_branch_writes_the_report(loaded, tmp_path, monkeypatch):
+def test_csv_branch_writes_the_report(loaded, tmp_path, monkeypatch, run_logs):
     """The report goes to reports/orders-by-month.csv beside a SQLite warehouse, and beside
-    the default warehouse file (data/) for a warehouse on a server."""
+    the default warehouse file (data/) for a warehouse on a server; the run's log says where."""
     monkeypatch.chdir(tmp_path)
-    report = orders_report(database=loaded, output="csv")
+    state = orders_report(database=loaded, output="csv", return_state=True)
+    report = state.result()
     beside = Target.of(loaded).file or tmp_path / "data" / "warehouse.db"
     assert report["file"] == str(beside.parent / "reports" / "orders-by-month.csv")
+    logs = run_logs(state.state_details.flow_run_id)
+    assert f"report written to {report['file']}" in logs, logs
     with open(report["file"], newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sum(int(row["orders"]) for row in rows) == 196

@@ -11,8 +11,11 @@ import csv
 import json
 
 import pytest
+from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
+    ArtifactCollectionFilter,
+    ArtifactCollectionFilterKey,
     ArtifactFilter,
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
@@ -21,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from etl.flows.example_etl import EtlParams, example_etl
 from etl.flows.orders_report import orders_report
-from etl.summary import REJECTS_SHOWN, artifact_key, markdown_table
+from etl.summary import REJECTS_SHOWN, artifact_key, markdown_table, publish_rejects
 from etl.target import Target
 from etl.tasks.extract import resolve_source
 from etl.utils.settings import PROJECT
@@ -60,7 +63,8 @@ def test_a_run_with_rejects_shows_its_figures_and_why_rows_were_set_aside(databa
     assert state.is_completed()
     [summary] = artifacts(state, "summary")
     text = summary.data
-    for fact in ("| rows read | 201 |", "| loaded | 196 (196 new, 0 updated) |", "duration"):
+    facts = ("| source | sample |", "| rows read | 201 |", "| loaded | 196 (196 new, 0 updated) |")
+    for fact in (*facts, "duration"):
         assert fact in text, text
     assert "| rejected | 5 (the rejects table says why) |" in text
     assert summary.description == "196 rows loaded (196 new), 5 rejected"
@@ -109,6 +113,31 @@ def test_a_long_list_of_rejects_is_capped_and_the_table_can_be_switched_off(tmp_
     state = example_etl(params, return_state=True)
     assert artifacts(state, "rejects") == []
     assert "| rejected | 150 (the rejects table says why) |" in artifacts(state, "summary")[0].data
+
+
+@pytest.mark.usefixtures("prefect_server")
+@pytest.mark.parametrize(
+    ("count", "description"),
+    [
+        (REJECTS_SHOWN, f"{REJECTS_SHOWN} rejects: the rows set aside, and why."),
+        (
+            REJECTS_SHOWN + 1,
+            f"The first {REJECTS_SHOWN} of {REJECTS_SHOWN + 1} rejects; the warehouse's "
+            "rejects table holds them all.",
+        ),
+    ],
+    ids=["at-the-cap", "one-more"],
+)
+def test_the_rejects_table_says_when_it_holds_only_the_first_ones(count, description):
+    """Up to the cap the table is complete; one more, and it says where the rest are."""
+    rejects = [(line, "quantity: not a number", "x") for line in range(2, count + 2)]
+    key = flow(publish_rejects)("example-etl", rejects)  # artifacts belong to a run
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[key]))
+        )
+    assert artifact.description == description
+    assert len(table(artifact)) == REJECTS_SHOWN
 
 
 @pytest.mark.usefixtures("prefect_server")

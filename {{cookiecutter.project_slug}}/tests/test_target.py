@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from prefect import flow
 
 from etl import warehouse
-from etl.target import Target, resolve
+from etl.target import Target, resolve, warehouse_path
 from etl.utils.api import check_api
 from etl.utils.settings import PROJECT, ConfigurationError, data_home
 from etl.warehouse import count_rows, create_schema
@@ -83,6 +84,39 @@ def test_a_workers_runs_keep_their_data_in_the_users_data_folder(tmp_path, monke
     assert data_home() == tmp_path / "home" / ".local" / "share" / PROJECT
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert data_home() == tmp_path / "xdg" / PROJECT
+
+
+@flow
+def where_the_warehouse_goes() -> str:
+    return str(warehouse_path("data/warehouse.db"))
+
+
+def test_a_relative_warehouse_is_in_the_users_data_folder_only_for_a_workers_run(
+    prefect_server, tmp_path, monkeypatch
+):
+    """A run of a deployment on a work pool (what a worker executes) keeps its relative
+    warehouse under data_home(); the same flow called from the project folder keeps it
+    there. The deployed run is executed here as a worker's process does, by its id."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.flow_engine import run_flow
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    relative = Path("data/warehouse.db")
+    assert where_the_warehouse_goes() == str(tmp_path / relative)
+    with get_client(sync_client=True) as client:
+        pool = client.create_work_pool(
+            WorkPoolCreate(name="test-target-pool", type="process"), overwrite=True
+        )
+        flow_id = client.create_flow(where_the_warehouse_goes)
+        deployment_id = client.create_deployment(
+            flow_id=flow_id, name="test-target", work_pool_name=pool.name
+        )
+        flow_run = client.create_flow_run_from_deployment(deployment_id)
+    assert flow_run.work_pool_name == pool.name
+    in_a_workers_run = run_flow(where_the_warehouse_goes, flow_run=flow_run)
+    assert in_a_workers_run == str(tmp_path / "xdg" / PROJECT / relative)
 
 
 def test_a_warehouse_that_cannot_be_opened_is_one_line_saying_where_to_look(tmp_path):

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from etl.records import Order, Reject, SourceRow
 from etl.target import Target
 from etl.tasks.extract import extract, read_rows
+from etl.tasks.load import audit
 from etl.tasks.transform import to_record, transform_batch
 from etl.tasks.validate import check_rows, split_duplicates
 from etl.utils.batch import Batch, batched
@@ -223,9 +224,10 @@ def test_a_failing_batch_leaves_nothing_behind(database):
     create_schema(Target.of(database))
     records = _records(3)
     records[2] = records[2]._replace(customer=None)  # violates NOT NULL mid-batch
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as error:
         upsert_orders(Target.of(database), records)
     assert count_rows(Target.of(database), "orders") == 0
+    assert "orders" in error.value.statement  # the error names the statement that failed
 
 
 def test_a_corrected_row_updates_the_table(database):
@@ -284,6 +286,16 @@ def test_sqlite_batches_loaded_at_once_write_one_at_a_time(tmp_path):
         thread.join()
     assert count_rows(Target.of(database), "orders") == len(records)
     assert most_open == 1
+
+
+def test_counts_that_do_not_add_up_stop_the_run_and_say_which(database):
+    """Rows read must be rows loaded plus rows rejected: a row lost on the way fails."""
+    target = Target.of(database)
+    create_schema(target)
+    assert audit(target, 3, 2, 1) == {"orders_in_table": 0, "rejects_in_table": 0}
+    with pytest.raises(ValueError) as error:
+        audit(target, 3, 2, 0)
+    assert str(error.value) == "row counts do not add up: read 3 != 2 + 0"
 
 
 def test_a_rejects_new_reason_replaces_the_old(database):
