@@ -15,6 +15,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from devkit.shell import run_as_on_a_users_machine
+
+run_as_on_a_users_machine()  # the figures are a user's: commands write their bytecode
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PYTHON = sys.executable

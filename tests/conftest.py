@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from devkit.render import render
+from devkit.shell import run_as_on_a_users_machine
+
+run_as_on_a_users_machine()  # before any worker or command starts: they inherit it
 
 # Several tests press Ctrl-C (SIGINT) on `etl-dev`, `serve` and workers they started. A
 # shell starts background jobs (`cmd &`) with SIGINT ignored, and children inherit that:
