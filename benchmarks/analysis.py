@@ -412,6 +412,63 @@ def mutation_verdicts(run: dict) -> list[list[str]]:
     ]
 
 
+def day_one_verdicts(run: dict) -> list[list[str]]:
+    """The first deploy against its floor, and what a waiting server and worker cost
+    (benchmarks/first_deploy.py)."""
+    walls = [r["wall"] for r in run["runs"]]
+    dev = median([r["steps"]["etl-dev --once"] for r in run["runs"]])
+    floor = median([f["wall"] for f in run["floors"]])
+    rows = [
+        [
+            "7 first deploy: render → Completed deployed dev run (README's 3 commands)",
+            f"{median(walls):.1f} s",
+            "",
+            "",
+            "<= 30 s",
+            mark(median(walls) <= 30),
+            f"{max(walls) / min(walls):.2f}",
+        ],
+        [
+            "7 first deploy: etl-dev --once against plain Prefect by hand",
+            f"{dev:.1f} s",
+            f"floor {floor:.1f} s",
+            f"{dev / floor:.2f}x",
+            "<= 1.5x",
+            mark(dev / floor <= 1.5),
+            "",
+        ],
+    ]
+    idle = run.get("idle") or {}
+    for name, share in idle.get("shares", {}).items():
+        rows.append(
+            [
+                f"7 idle: {name} from the project folder, CPU over {idle['seconds']} s",
+                f"{share:.1%} of a core",
+                "",
+                "",
+                f"<= {idle['limit']:.0%}",
+                mark(share <= idle["limit"]),
+                "",
+            ]
+        )
+    return rows
+
+
+def ci_verdicts(run: dict) -> list[list[str]]:
+    """The template's CI on a clean clone (benchmarks/ci_time.py)."""
+    return [
+        [
+            f"7 template CI: {run['command']}, {run['result']}",
+            f"{run['seconds'] / 60:.1f} min",
+            f"{run['cores']} cores",
+            "",
+            f"<= {run['goal_seconds'] / 60:.0f} min",
+            mark(run["seconds"] <= run["goal_seconds"]),
+            "",
+        ]
+    ]
+
+
 def summary_rows(results: dict) -> list[list[str]]:
     """The summary table of a run: one [target, measured, baseline, ratio, goal, met,
     spread] row per figure, for the sections the run has."""
@@ -423,5 +480,7 @@ def summary_rows(results: dict) -> list[list[str]]:
         "context": context_verdicts,
         "stability": stability_verdicts,
         "mutation": mutation_verdicts,
+        "first_deploy": day_one_verdicts,
+        "ci": ci_verdicts,
     }
     return [row for name, fn in verdicts.items() if results.get(name) for row in fn(results[name])]

@@ -12,8 +12,13 @@ warm-up run first), and reports per run:
   stopped), from the time each of its lines arrives;
 - the floor, in the same run: plain Prefect, by hand, one trivial flow: start a server on
   a fresh database, create a process pool, deploy, run it once with a process worker.
+Then, once: what a left-running `uv run etl-dev` (its dev run done, server and worker
+waiting) and a bare `uv run prefect server start` from the project folder (its
+`prefect.toml`) each use while idle, as CPU seconds of the process tree over 30 s
+(devkit/idle.py, as the template's test measures it).
 Targets (issue "A quiet machine and a fast loop"): render to a Completed run in 30 s, and
-`etl-dev --once` within 1.5x the floor; 3 commands; schedules under 10 s.
+`etl-dev --once` within 1.5x the floor; 3 commands; schedules under 10 s; idle at most
+10% of one core.
 Prints a table and writes `benchmarks/results/first_deploy.json` and
 `docs/first-deploy-benchmark.md`. Not a test: figures, not pass/fail.
 """
@@ -81,11 +86,7 @@ def commands(work: Path) -> list[tuple[str, list[str], Path]]:
 
 def one_run(scratch: Path) -> dict:
     work = Path(tempfile.mkdtemp(dir=scratch))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VIRTUAL_ENV"))}
-    env["HOME"] = str(work / "home")
-    env["UV_CACHE_DIR"] = subprocess.run(
-        ["uv", "cache", "dir"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    env = user_env(work)
     steps, output, phases = {}, "", {}
     started = time.monotonic()
     for name, command, cwd in commands(work):
@@ -110,6 +111,70 @@ def one_run(scratch: Path) -> dict:
         "schedule": float(match.group(1)) if match else None,
         "completed": completed,
     }
+
+
+IDLE_SECONDS, IDLE_LIMIT = 30, 0.10
+
+
+def idle_run(scratch: Path) -> dict:
+    """Share of one core that `etl-dev` (left running) and a bare `prefect server start`
+    from the project folder use while they wait, measured together over IDLE_SECONDS."""
+    import signal
+
+    from devkit.idle import share_of_a_core
+
+    work = Path(tempfile.mkdtemp(dir=scratch))
+    env = user_env(work)
+    for name, command, cwd in commands(work)[:2]:  # render and install
+        result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+        if result.returncode:
+            raise SystemExit(f"{name} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    project = work / "my-prefect-pipelines"
+    bare_port, home = free_port(), work / "bare-home"
+    bare_env = dict(
+        env,
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home}/prefect.db",
+    )
+    servers = _test_servers()
+    started = []
+    try:
+        bare = subprocess.Popen(
+            ["uv", "run", "prefect", "server", "start", "--port", str(bare_port)],
+            cwd=project, env=bare_env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        started.append(bare)
+        dev = subprocess.Popen(
+            ["uv", "run", "etl-dev", "--port", str(free_port())],
+            cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        started.append(dev)
+        for line in dev.stdout:
+            if "Ctrl-C stops everything" in line:
+                break
+        else:
+            raise SystemExit(f"etl-dev stopped before it was ready ({dev.wait()})")
+        url = f"http://127.0.0.1:{bare_port}/api"
+        servers.wait_for(lambda: servers.healthy(url) or None, 300, 0.2)
+        shares = share_of_a_core({"etl-dev": dev.pid, "prefect server start": bare.pid},
+                                 IDLE_SECONDS)  # fmt: skip
+    finally:
+        for process in started:
+            servers.stop_group(process, ((signal.SIGINT, 60), (signal.SIGKILL, 10)))
+    shutil.rmtree(work, ignore_errors=True)
+    return {"seconds": IDLE_SECONDS, "limit": IDLE_LIMIT, "shares": shares}
+
+
+def user_env(work: Path) -> dict:
+    """A user's shell: no Prefect settings, a HOME of its own, the machine's warm uv cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VIRTUAL_ENV"))}
+    env["HOME"] = str(work / "home")
+    env["UV_CACHE_DIR"] = subprocess.run(
+        ["uv", "cache", "dir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return env
 
 
 def timed_lines(command: list[str], cwd: Path, env: dict, begin: float):
@@ -180,7 +245,7 @@ def verdict(value: float | None, goal: float) -> str:
     return "n/a" if value is None else ("yes" if value <= goal else "NO")
 
 
-def table(runs: list[dict], floors: list[dict]) -> list[list[str]]:
+def table(runs: list[dict], floors: list[dict], idle: dict | None = None) -> list[list[str]]:
     wall = statistics.median(r["wall"] for r in runs)
     dev = statistics.median(r["steps"]["etl-dev --once"] for r in runs)
     floor = statistics.median(f["wall"] for f in floors)
@@ -212,6 +277,16 @@ def table(runs: list[dict], floors: list[dict]) -> list[list[str]]:
     marks = {k: statistics.median(f["steps"][k] for f in floors) for k in floors[0]["steps"]}
     rows += [[f"  floor: {name} at", f"{seconds:.1f} s", "", ""] for name, seconds in marks.items()]
     rows.append(["runs Completed", f"{sum(r['completed'] for r in runs)}/{len(runs)}", "all", ""])
+    if idle:
+        for name, share in idle["shares"].items():
+            rows.append(
+                [
+                    f"idle: {name} (CPU over {idle['seconds']} s)",
+                    f"{share:.1%} of a core",
+                    f"<= {idle['limit']:.0%}",
+                    verdict(share, idle["limit"]),
+                ]
+            )
     return rows
 
 
@@ -259,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(one_run(Path(scratch)))
             floors.append(floor_run(Path(scratch)))
             print(f"run {index + 1}: {runs[-1]['wall']:.1f} s; floor {floors[-1]['wall']:.1f} s")
-    rows = table(runs, floors)
+        idle = idle_run(Path(scratch))
+    rows = table(runs, floors, idle)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
@@ -273,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": len(runs),
         "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
-    RESULTS.write_text(json.dumps({"meta": meta, "runs": runs, "floors": floors}, indent=2) + "\n")
+    record = {"meta": meta, "runs": runs, "floors": floors, "idle": idle}
+    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
     if not args.no_docs:
         DOC.write_text(markdown(rows, meta), encoding="utf-8")
     return 0

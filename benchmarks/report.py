@@ -748,6 +748,11 @@ REPRODUCING = [
     "# rendered suite's server tests, both tiers, in a rendered project:",
     "uv run python scripts/stability.py --runs 10 --load 2 --cwd PROJECT --label NAME -- \\",
     "    PROJECT/.venv/bin/python -m pytest -q -p no:cacheprovider -m server --slow",
+    "# section 6 (a default project, its PostgreSQL cases on that server):",
+    "uv run python -m benchmarks.mutation --warehouse-url postgresql+psycopg://...",
+    "# section 7: the first deploy and idle CPU; CI's time from a clean clone's .ci/run log",
+    "uv run python -m benchmarks.first_deploy --repeats 3",
+    "uv run python -m benchmarks.ci_time CI_LOG --revision REV",
     "```",
     "",
     "The ETL section and the sweep run their server on PostgreSQL when "
@@ -820,7 +825,46 @@ def page(latest: dict | None, sweep: dict | None) -> str:
         out += _stability_section(latest["stability"])
     if latest.get("mutation"):
         out += mutation_section(latest["mutation"])
+    if latest.get("first_deploy") or latest.get("ci"):
+        out += day_one_section(latest.get("first_deploy"), latest.get("ci"))
     return "\n".join(out + REPRODUCING)
+
+
+def day_one_section(first_deploy: dict | None, ci: dict | None) -> list[str]:
+    """Section 7: the first deploy and its floor, idle CPU, and the template's CI time."""
+    out = ["## 7. The first deploy, a machine left running, and CI", ""]
+    if first_deploy:
+        meta = first_deploy["meta"]
+        out += [
+            "`uv run python -m benchmarks.first_deploy --repeats N` runs the template README's "
+            "three commands (render, `uv sync`, `uv run etl-dev --once`) in a fresh folder "
+            "with a warm package cache, against plain Prefect by hand in the same run (a "
+            "server on a fresh database, a process pool, `prefect deploy` of one trivial "
+            "flow, a worker's `--run-once`); then it leaves `uv run etl-dev` and a bare "
+            "`uv run prefect server start` running in the project folder and reads their "
+            "CPU time from /proc over 30 s. Every second of each run, and the floor's: "
+            "[first-deploy-benchmark.md](first-deploy-benchmark.md). "
+            f"At {meta['revision']}, {meta['date']} UTC, {meta['machine']}, {meta['runs']} "
+            f"runs, load average {meta['load']}.",
+            "",
+        ]
+    if ci:
+        phases = ", ".join(
+            f"{name} {seconds} s"
+            for name, seconds in ci["phases"].items()
+            if name != "environment and tests"  # the sum of the two before it
+        )
+        slowest = sorted(ci["files"].items(), key=lambda item: -item[1]["seconds"])[:6]
+        files = ", ".join(f"`{name}` {f['seconds']} s" for name, f in slowest)
+        out += [
+            f"CI: `{ci['command']}` at {ci['revision']} ({ci['date']} UTC, {ci['cores']} "
+            f"cores): {ci['result']}, {ci['seconds']} s against the goal of "
+            f"{ci['goal_seconds']} s. Phases: {phases}. The test files that take longest "
+            f"(seconds summed over pytest's workers): {files}. {ci.get('note', '')} "
+            "Recorded with `uv run python -m benchmarks.ci_time LOG --revision REV`.",
+            "",
+        ]
+    return out
 
 
 def mutation_section(run: dict) -> list[str]:
@@ -945,9 +989,11 @@ def load(results_dir: Path) -> tuple[dict | None, dict | None]:
     stability = results_dir / "stability.json"
     if latest is not None and stability.exists():
         latest["stability"] = json.loads(stability.read_text())
-    mutation = results_dir / "mutation.json"
-    if latest is not None and mutation.exists():
-        latest["mutation"] = json.loads(mutation.read_text())
+    for key, name in (("mutation", "mutation.json"), ("first_deploy", "first_deploy.json"),
+                      ("ci", "ci.json")):  # fmt: skip
+        path = results_dir / name
+        if latest is not None and path.exists():
+            latest[key] = json.loads(path.read_text())
     if latest is not None:
         others = sorted(results_dir.glob("etl-*.json"))
         latest["other_etl_runs"] = [json.loads(p.read_text()) for p in others]
