@@ -236,7 +236,7 @@ def _write(target: Target, table: str, columns: tuple[str, ...], rows: Sequence)
         sql = _upsert(target, table, columns)
         # One writer at a time, one transaction per batch.
         with _sqlite_writer(target), database.begin() as connection:
-            connection.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
+            connection.exec_driver_sql(sql, list(rows))  # a list: one execution per row
     return len(rows)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from prefect import flow
@@ -48,13 +49,25 @@ def artifacts(state, what: str) -> list:
         )
 
 
+def run_name_of(state) -> str:
+    """The run's name in the runs list (`example-etl-<source>-<date>`)."""
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(state.state_details.flow_run_id).name
+
+
 def test_keys_are_stable_and_name_the_project_and_the_flow():
     assert artifact_key("example-etl", "summary") == f"{PROJECT}-example-etl-summary"
     assert artifact_key("Orders_Report", "by month") == f"{PROJECT}-orders-report-by-month"
 
 
+def test_a_key_is_made_of_what_keys_allow_and_never_ends_in_a_dash():
+    assert artifact_key("example-etl", "rejects (all)") == f"{PROJECT}-example-etl-rejects-all"
+
+
 def test_a_value_holding_a_pipe_or_a_line_break_stays_in_its_cell():
     assert markdown_table({"reason": "a|b\nc"}).splitlines()[-1] == "| reason | a\\|b c |"
+    table = markdown_table({"read": 3, "loaded": 2})
+    assert table == "| | |\n| --- | --- |\n| read | 3 |\n| loaded | 2 |\n"
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -63,9 +76,15 @@ def test_a_run_with_rejects_shows_its_figures_and_why_rows_were_set_aside(databa
     assert state.is_completed()
     [summary] = artifacts(state, "summary")
     text = summary.data
-    facts = ("| source | sample |", "| rows read | 201 |", "| loaded | 196 (196 new, 0 updated) |")
-    for fact in (*facts, "duration"):
+    assert text.startswith("## example-etl: sample\n"), text
+    for fact in (
+        "| source | sample |",
+        "| rows read | 201 |",
+        "| loaded | 196 (196 new, 0 updated) |",
+        "| orders in the warehouse | 196 |",
+    ):
         assert fact in text, text
+    assert re.search(r"^\| duration \| \d+\.\d s \|$", text, re.MULTILINE), text
     assert "| rejected | 5 (the rejects table says why) |" in text
     assert summary.description == "196 rows loaded (196 new), 5 rejected"
     password = make_url(database).password if "://" in database else None
@@ -87,9 +106,10 @@ def test_a_run_without_rejects_says_so(tmp_path):
         rows = list(csv.reader(handle))
     with source.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(rows[:11])  # the header and ten good rows
-    state = example_etl(
-        EtlParams(source=str(source), database=str(tmp_path / "w.db")), return_state=True
-    )
+    # Parameters as a deployment's run gets them: plain JSON, not an EtlParams.
+    params = {"source": str(source), "database": str(tmp_path / "w.db")}
+    state = example_etl(params, return_state=True)
+    assert run_name_of(state).startswith("example-etl-clean-"), run_name_of(state)
     assert "| rejected | none |" in artifacts(state, "summary")[0].data
     [rejects] = artifacts(state, "rejects")
     assert table(rejects) == [] and rejects.description.startswith("No rejects")
@@ -105,7 +125,9 @@ def test_a_long_list_of_rejects_is_capped_and_the_table_can_be_switched_off(tmp_
         writer.writerow(header)
         writer.writerows([[str(n)] + ["x"] * (len(header) - 1) for n in range(1, 151)])
     params = EtlParams(source=str(source), database=str(tmp_path / "w.db"))
-    [rejects] = artifacts(example_etl(params, return_state=True), "rejects")
+    state = example_etl(params, return_state=True)
+    assert run_name_of(state).startswith("example-etl-bad-"), run_name_of(state)
+    [rejects] = artifacts(state, "rejects")
     assert len(table(rejects)) == REJECTS_SHOWN
     assert f"The first {REJECTS_SHOWN} of 150 rejects" in rejects.description
 
