@@ -137,6 +137,12 @@ def test_a_long_list_of_rejects_is_capped_and_the_table_can_be_switched_off(tmp_
     assert "| rejected | 150 (the rejects table says why) |" in artifacts(state, "summary")[0].data
 
 
+@flow
+def rejects_of_a_run(rejects: list) -> str | None:
+    """publish_rejects in a flow run of its own: artifacts belong to a run."""
+    return publish_rejects("example-etl", rejects)
+
+
 @pytest.mark.usefixtures("prefect_server")
 @pytest.mark.parametrize(
     ("count", "description"),
@@ -153,7 +159,7 @@ def test_a_long_list_of_rejects_is_capped_and_the_table_can_be_switched_off(tmp_
 def test_the_rejects_table_says_when_it_holds_only_the_first_ones(count, description):
     """Up to the cap the table is complete; one more, and it says where the rest are."""
     rejects = [(line, "quantity: not a number", "x") for line in range(2, count + 2)]
-    key = flow(publish_rejects)("example-etl", rejects)  # artifacts belong to a run
+    key = rejects_of_a_run(rejects)
     with get_client(sync_client=True) as client:
         [artifact] = client.read_latest_artifacts(
             artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[key]))
