@@ -8,6 +8,7 @@ off, and the report. The summary names the warehouse without its password.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 
@@ -55,6 +56,10 @@ def run_name_of(state) -> str:
         return client.read_flow_run(state.state_details.flow_run_id).name
 
 
+def utc_today() -> str:
+    return dt.datetime.now(dt.timezone.utc).date().isoformat()
+
+
 def test_keys_are_stable_and_name_the_project_and_the_flow():
     assert artifact_key("example-etl", "summary") == f"{PROJECT}-example-etl-summary"
     assert artifact_key("Orders_Report", "by month") == f"{PROJECT}-orders-report-by-month"
@@ -71,7 +76,7 @@ def test_a_value_holding_a_pipe_or_a_line_break_stays_in_its_cell():
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_a_run_with_rejects_shows_its_figures_and_why_rows_were_set_aside(database):
+def test_a_run_with_rejects_shows_its_figures_and_why_rows_were_set_aside(database, run_logs):
     state = example_etl(EtlParams(database=database), return_state=True)
     assert state.is_completed()
     [summary] = artifacts(state, "summary")
@@ -84,7 +89,11 @@ def test_a_run_with_rejects_shows_its_figures_and_why_rows_were_set_aside(databa
         "| orders in the warehouse | 196 |",
     ):
         assert fact in text, text
-    assert re.search(r"^\| duration \| \d+\.\d s \|$", text, re.MULTILINE), text
+    duration = re.search(r"^\| duration \| (\d+\.\d) s \|$", text, re.MULTILINE)
+    assert duration and 0 < float(duration[1]) < 600, text
+    shown = Target.of(database).shown
+    logs = run_logs(state.state_details.flow_run_id)
+    assert f"loaded 196 rows, rejected 5; warehouse: {shown}" in logs, logs
     assert "| rejected | 5 (the rejects table says why) |" in text
     assert summary.description == "196 rows loaded (196 new), 5 rejected"
     password = make_url(database).password if "://" in database else None
@@ -109,7 +118,7 @@ def test_a_run_without_rejects_says_so(tmp_path):
     # Parameters as a deployment's run gets them: plain JSON, not an EtlParams.
     params = {"source": str(source), "database": str(tmp_path / "w.db")}
     state = example_etl(params, return_state=True)
-    assert run_name_of(state).startswith("example-etl-clean-"), run_name_of(state)
+    assert run_name_of(state) == f"example-etl-clean-{utc_today()}"
     assert "| rejected | none |" in artifacts(state, "summary")[0].data
     [rejects] = artifacts(state, "rejects")
     assert table(rejects) == [] and rejects.description.startswith("No rejects")
@@ -126,7 +135,7 @@ def test_a_long_list_of_rejects_is_capped_and_the_table_can_be_switched_off(tmp_
         writer.writerows([[str(n)] + ["x"] * (len(header) - 1) for n in range(1, 151)])
     params = EtlParams(source=str(source), database=str(tmp_path / "w.db"))
     state = example_etl(params, return_state=True)
-    assert run_name_of(state).startswith("example-etl-bad-"), run_name_of(state)
+    assert run_name_of(state) == f"example-etl-bad-{utc_today()}"
     [rejects] = artifacts(state, "rejects")
     assert len(table(rejects)) == REJECTS_SHOWN
     assert f"The first {REJECTS_SHOWN} of 150 rejects" in rejects.description

@@ -88,10 +88,13 @@ def test_a_workers_runs_keep_their_data_in_the_users_data_folder(tmp_path, monke
 
 @flow
 def where_the_warehouse_goes() -> str:
-    return str(warehouse_path("data/warehouse.db"))
+    """Where a run's relative warehouse path lands (resolve, as the flows call it)."""
+    target = resolve("data/warehouse.db")
+    assert target.file == warehouse_path("data/warehouse.db")
+    return str(target.file)
 
 
-def test_a_relative_warehouse_is_in_the_users_data_folder_only_for_a_workers_run(
+def test_a_workers_run_resolves_a_relative_warehouse_in_the_users_data_folder(
     prefect_server, tmp_path, monkeypatch
 ):
     """A run of a deployment on a work pool (what a worker executes) keeps its relative
