@@ -11,7 +11,8 @@ warm-up run first), and reports per run:
 - where etl-dev's seconds go (server answering, deployed, run started, Completed, all
   stopped), from the time each of its lines arrives;
 - the floor, in the same run: plain Prefect, by hand, one trivial flow: start a server on
-  a fresh database, create a process pool, deploy, run it once with a process worker.
+  a fresh database, create a process pool, deploy, run it once with a process worker, from
+  a fresh install of Prefect (a new environment, as the project's is).
 Then, once: what a left-running `uv run etl-dev` (its dev run done, server and worker
 waiting) and a bare `uv run prefect server start` from the project folder (its
 `prefect.toml`) each use while idle, as CPU seconds of the process tree over 30 s
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 from benchmarks.common import REPO, _test_servers
@@ -191,9 +193,24 @@ def timed_lines(command: list[str], cwd: Path, env: dict, begin: float):
     return process.wait(), "".join(lines), phases
 
 
+def fresh_prefect(work: Path) -> list[str]:
+    """A new virtual environment with this environment's Prefect, installed from the warm
+    cache (untimed): the floor starts from a fresh install, as etl-dev's run does, so
+    neither finds Prefect's modules compiled by an earlier run."""
+    venv = work / "venv"
+    subprocess.run(["uv", "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    requirement = f"prefect=={metadata.version('prefect')}"
+    subprocess.run(
+        ["uv", "pip", "install", "-q", "--python", str(venv / "bin" / "python"), requirement],
+        check=True,
+    )
+    return [str(venv / "bin" / "prefect")]
+
+
 def floor_run(scratch: Path) -> dict:
     """Plain Prefect by hand, one trivial flow: server, pool, deploy, one worker run."""
     work = Path(tempfile.mkdtemp(dir=scratch))
+    prefect = fresh_prefect(work)
     (work / "flow.py").write_text(FLOOR_FLOW)
     (work / "prefect.yaml").write_text(FLOOR_YAML.format(directory=work))
     port = free_port()
@@ -205,7 +222,6 @@ def floor_run(scratch: Path) -> dict:
         PREFECT_CLI_PROMPT="false",
         PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{work}/prefect.db",
     )
-    prefect = [str(Path(sys.executable).with_name("prefect"))]
     steps, started = {}, time.monotonic()
     server = subprocess.Popen(
         [*prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -306,7 +322,9 @@ def markdown(rows: list[list[str]], meta: dict) -> str:
         "| " + " | ".join("---" for _ in rows[0]) + " |",
         *("| " + " | ".join(row) + " |" for row in rows[1:]),
         "",
-        "The floor is plain Prefect by hand in the same run: `prefect server start` on a "
+        "The floor is plain Prefect by hand in the same run, from a fresh install of the "
+        "same Prefect (a new environment, as the project's is: the first process to import "
+        "a module compiles it): `prefect server start` on a "
         "fresh database, `work-pool create`, `deploy --all` of one trivial flow, "
         "`deployment run`, `worker start --run-once` (each its own process, as typed). "
         "`etl-dev` overlaps what the floor does one after another: its deploy and its worker "

@@ -838,8 +838,9 @@ def day_one_section(first_deploy: dict | None, ci: dict | None) -> list[str]:
         out += [
             "`uv run python -m benchmarks.first_deploy --repeats N` runs the template README's "
             "three commands (render, `uv sync`, `uv run etl-dev --once`) in a fresh folder "
-            "with a warm package cache, against plain Prefect by hand in the same run (a "
-            "server on a fresh database, a process pool, `prefect deploy` of one trivial "
+            "with a warm package cache, against plain Prefect by hand in the same run, from "
+            "a fresh install of the same Prefect (a server on a fresh database, a process "
+            "pool, `prefect deploy` of one trivial "
             "flow, a worker's `--run-once`); then it leaves `uv run etl-dev` and a bare "
             "`uv run prefect server start` running in the project folder and reads their "
             "CPU time from /proc over 30 s. Every second of each run, and the floor's: "

@@ -13,6 +13,11 @@ import shutil
 import sys
 from pathlib import Path
 
+# Loading the project's checks must not leave bytecode in the new project: `__pycache__`
+# files hold their source's time, so two renders would differ and cruft's diffs of two
+# renders would carry binary changes that do not apply.
+sys.dont_write_bytecode = True
+
 # Filled in when cookiecutter renders this hook (the model's paths hold no spaces).
 REMOVED = "{{ plan.removed_paths | join(' ') }}".split()  # noqa: SIM905
 
@@ -29,6 +34,8 @@ if __name__ == "__main__":
     for relative in REMOVED:
         path = project / relative
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    for cache in sorted(project.rglob("__pycache__")):  # copied from a template imported from
+        shutil.rmtree(cache)
     problems = run_project_checks(project)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)

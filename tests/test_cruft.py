@@ -160,11 +160,12 @@ def edit_like_a_team(project: Path) -> None:
 
 
 def tree(project: Path) -> dict[str, bytes]:
-    """Every file of the project but git's own, by relative path."""
+    """Every file of the project but git's own and Python's bytecode (which any import
+    writes, and .gitignore leaves out), by relative path."""
     return {
         str(path.relative_to(project)): path.read_bytes()
         for path in sorted(project.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(project).parts
+        if path.is_file() and not {".git", "__pycache__"} & set(path.relative_to(project).parts)
     }
 
 

@@ -8,6 +8,7 @@ project's own core checks pass. Rendering twice gives the same bytes.
 from __future__ import annotations
 
 import filecmp
+import os
 import subprocess
 import sys
 import tomllib
@@ -112,8 +113,12 @@ def test_schedule_follows_the_answers(variant):
 
 
 def test_rendering_twice_gives_the_same_bytes(tmp_path):
+    """With bytecode writing on, as on a user's machine (tests/conftest.py): the hook
+    imports the project's checks, and their `__pycache__` must not stay behind."""
     first = render(tmp_path / "a")
     second = render(tmp_path / "b")
+    assert not os.environ.get("PYTHONDONTWRITEBYTECODE")
+    assert list(first.rglob("__pycache__")) == []
     comparison = filecmp.dircmp(first, second)
     pending = [comparison]
     while pending:
