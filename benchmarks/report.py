@@ -960,6 +960,7 @@ def _stability_failures(series: list[dict]) -> list[str]:
 SECTION_RUNS = {  # one-section runs the page reads in place of latest.json's section
     "etl.json": ("ETL section", ("etl", "etl_postgres")),
     "suite.json": ("test suite section", ("suite",)),
+    "render.json": ("render section", ("render",)),
 }
 
 

@@ -45,6 +45,10 @@ QUICK_SIZES = (10_000, 20_000, 50_000)
 SECTIONS = ("render", "suite", "etl", "context")
 
 
+# Sections whose one-off runs the page reads from their own file: section -> its keys.
+PAGE_SECTIONS = {"etl": ("etl", "etl_postgres"), "suite": ("suite",), "render": ("render",)}
+
+
 def postgres_url(choice: str) -> str | None:
     url = os.environ.get("TEMPLATE_TEST_POSTGRES_URL")
     if choice == "postgres" and not url:
@@ -181,19 +185,26 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     full = settings["full"]
     name = "sweep.json" if args.sweep else ("latest.json" if full else "quick.json")
-    one_section = not (full or args.sweep or args.quick) and args.only in ("etl", "suite")
-    if one_section and min(settings["repeats"], settings["suite_repeats"]) >= 3:
-        # A real one-section run: kept in etl.json or suite.json, which the page reads in
-        # place of latest.json's section (the other sections stay as latest.json has them).
-        name = f"{args.only}.json"
-    (RESULTS / name).write_text(json.dumps(results, indent=2, default=str) + "\n")
+    chosen = args.only.split(",")
+    sections_run = not (full or args.sweep or args.quick) and set(chosen) <= set(PAGE_SECTIONS)
+    if sections_run and min(settings["repeats"], settings["suite_repeats"]) >= 3:
+        # A real run of some sections: each kept in its own file (etl.json, suite.json,
+        # render.json), which the page reads in place of latest.json's section (the other
+        # sections stay as latest.json has them).
+        for section in chosen:
+            others = {key for other in chosen if other != section for key in PAGE_SECTIONS[other]}
+            part = {k: v for k, v in results.items() if k not in others}
+            (RESULTS / f"{section}.json").write_text(json.dumps(part, indent=2, default=str) + "\n")
+        name = ", ".join(f"{section}.json" for section in chosen)
+    else:
+        (RESULTS / name).write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(sweep_text(results["sweep"]) if args.sweep else summary_text(results))
     print(
         f"\ntotal {results['total_seconds']:.0f} s; load average "
         f"{results['load_average']['start']:.2f} -> {results['load_average']['end']:.2f} "
         f"on {results['machine']['nproc']} cores; figures in benchmarks/results/{name}"
     )
-    if not args.no_docs and (full or args.sweep or name in ("etl.json", "suite.json")):
+    if not args.no_docs and (full or args.sweep or name.endswith(".json") and name != "quick.json"):
         write_doc(DOC, RESULTS)
         print(f"wrote {DOC.relative_to(REPO)}")
     return 0
