@@ -25,7 +25,7 @@ NOT_FOUND = re.compile(r"(?:^|\n)(?:bash: )?(?:line \d+: )?([\w.+-]+): command n
 # Settings of the machine the tests run on that a user's machine does not have. The CI
 # image sets PYTHONDONTWRITEBYTECODE=1: every Python process then compiles the modules it
 # imports anew, and a Prefect server, worker or `uv run prefect ...` spent about a third of
-# its import time on that (4.5 s of 8.7 s to import Prefect's server app, measured on two
+# its import time on that (8.7 s to import Prefect's server app, 5.7 s with bytecode, on two
 # busy cores). A user's first import writes the bytecode and later processes reuse it.
 MACHINE_ONLY_SETTINGS = ("PYTHONDONTWRITEBYTECODE",)
 
