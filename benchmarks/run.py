@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     name = "sweep.json" if args.sweep else ("latest.json" if full else "quick.json")
     chosen = args.only.split(",")
     sections_run = not (full or args.sweep or args.quick) and set(chosen) <= set(PAGE_SECTIONS)
-    if sections_run and min(settings["repeats"], settings["suite_repeats"]) >= 3:
+    page_sections = sections_run and min(settings["repeats"], settings["suite_repeats"]) >= 3
+    if page_sections:
         # A real run of some sections: each kept in its own file (etl.json, suite.json,
         # render.json), which the page reads in place of latest.json's section (the other
         # sections stay as latest.json has them).
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             others = {key for other in chosen if other != section for key in PAGE_SECTIONS[other]}
             part = {k: v for k, v in results.items() if k not in others}
             (RESULTS / f"{section}.json").write_text(json.dumps(part, indent=2, default=str) + "\n")
-        name = ", ".join(f"{section}.json" for section in chosen)
+        name = ", ".join(f"{section}.json" for section in chosen)  # where they went, as shown
     else:
         (RESULTS / name).write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(sweep_text(results["sweep"]) if args.sweep else summary_text(results))
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{results['load_average']['start']:.2f} -> {results['load_average']['end']:.2f} "
         f"on {results['machine']['nproc']} cores; figures in benchmarks/results/{name}"
     )
-    if not args.no_docs and (full or args.sweep or name.endswith(".json") and name != "quick.json"):
+    if not args.no_docs and (full or args.sweep or page_sections):
         write_doc(DOC, RESULTS)
         print(f"wrote {DOC.relative_to(REPO)}")
     return 0
