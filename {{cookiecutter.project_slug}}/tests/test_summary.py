@@ -16,8 +16,6 @@ import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    ArtifactCollectionFilter,
-    ArtifactCollectionFilterKey,
     ArtifactFilter,
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
@@ -115,7 +113,8 @@ def test_a_run_without_rejects_says_so(tmp_path):
         rows = list(csv.reader(handle))
     with source.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(rows[:11])  # the header and ten good rows
-    # Parameters as a deployment's run gets them: plain JSON, not an EtlParams.
+    # Parameters as a deployment stores them: plain JSON (Prefect validates them into an
+    # EtlParams before it names the run).
     params = {"source": str(source), "database": str(tmp_path / "w.db")}
     state = example_etl(params, return_state=True)
     assert run_name_of(state) == f"example-etl-clean-{utc_today()}"
@@ -168,11 +167,7 @@ def rejects_of_a_run(rejects: list) -> str | None:
 def test_the_rejects_table_says_when_it_holds_only_the_first_ones(count, description):
     """Up to the cap the table is complete; one more, and it says where the rest are."""
     rejects = [(line, "quantity: not a number", "x") for line in range(2, count + 2)]
-    key = rejects_of_a_run(rejects)
-    with get_client(sync_client=True) as client:
-        [artifact] = client.read_latest_artifacts(
-            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[key]))
-        )
+    [artifact] = artifacts(rejects_of_a_run(rejects, return_state=True), "rejects")
     assert artifact.description == description
     assert len(table(artifact)) == REJECTS_SHOWN
 
