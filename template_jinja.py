@@ -40,17 +40,20 @@ def _fresh_model():
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     # Compiled files in the checkout's __pycache__ could be the other commit's when both
-    # were written within one second: compile from source, into a throwaway cache.
-    prefix, sys.pycache_prefix = sys.pycache_prefix, tempfile.mkdtemp(prefix="template-jinja-")
-    try:
-        spec.loader.exec_module(module)
-        importlib.import_module(f"{name}.jinja")
-    except BaseException:
-        for loaded in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
-            del sys.modules[loaded]
-        raise
-    finally:
-        sys.pycache_prefix = prefix
+    # were written within one second: compile from source, into a throwaway cache that
+    # goes once the package is loaded (it left a folder in the temp dir per render).
+    prefix = sys.pycache_prefix
+    with tempfile.TemporaryDirectory(prefix="template-jinja-") as throwaway:
+        sys.pycache_prefix = throwaway
+        try:
+            spec.loader.exec_module(module)
+            importlib.import_module(f"{name}.jinja")
+        except BaseException:
+            for loaded in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+                del sys.modules[loaded]
+            raise
+        finally:
+            sys.pycache_prefix = prefix
     return module
 
 

@@ -11,6 +11,7 @@ half-made project. The answers themselves were checked before anything was writt
 import importlib.util
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 # Loading the project's checks must not leave bytecode in the new project: `__pycache__`
@@ -29,7 +30,16 @@ def run_project_checks(root: Path) -> list[str]:
     return checks.core_problems(root)
 
 
+def remove_own_copy() -> None:
+    """Cookiecutter runs this hook from a rendered copy in the temp dir and never removes
+    it (cookiecutter 2.7.1, `hooks.run_script_with_context`): one file per render."""
+    here = Path(__file__).resolve()
+    if here.parent == Path(tempfile.gettempdir()).resolve() and here.name.startswith("tmp"):
+        here.unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
+    remove_own_copy()
     project = Path.cwd()
     for relative in REMOVED:
         path = project / relative

@@ -131,6 +131,25 @@ def test_rendering_twice_gives_the_same_bytes(tmp_path):
         pending.extend(current.subdirs.values())
 
 
+@pytest.mark.parametrize("answers", [[], ["project_slug=Bad_Slug"]], ids=["made", "refused"])
+def test_a_render_leaves_the_temp_dir_as_it_found_it(tmp_path, answers):
+    """Every render loads the answer model and runs the hook through temporary files; a
+    user's temp dir kept one folder and one script per render, refused answers included."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    result = subprocess.run(
+        [str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path / "out"), ".", *answers],
+        cwd=TEMPLATE,
+        env={**os.environ, "TMPDIR": str(temp)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == (1 if answers else 0), result.stdout + result.stderr
+    assert (tmp_path / "out" / "my-prefect-pipelines").is_dir() is not bool(answers)
+    assert sorted(p.name for p in temp.iterdir()) == []
+
+
 def test_a_relative_template_path_renders(tmp_path):
     """`cookiecutter .` from a checkout: the hook still tells defaults from typed Jinja."""
     result = subprocess.run(
