@@ -46,15 +46,18 @@ def check_text(text: str, path: Path, options: Options) -> tuple[list[Finding], 
 
 def _parse(text: str) -> tuple[dict, yaml.Node] | Finding:
     """(data, node tree) of a prefect.yaml, or the one finding that says why not."""
+    loader = yaml.SafeLoader(text)  # parsed once: the node tree, then the data built from it
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         return finding(mark.line + 1 if mark else 1, "PY001", reason=f"not valid YAML: {problem}")
     except RecursionError:
         return finding(1, "PY001", reason="not valid YAML: nested too deeply")
+    finally:
+        loader.dispose()
     if data is None:
         return finding(1, "PY002", reason="is empty")
     if expanded_size(node) > MAX_NODES:
