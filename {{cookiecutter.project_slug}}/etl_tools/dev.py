@@ -241,18 +241,18 @@ def _timestamp(iso: str) -> float:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def scheduled_runs(session: Session, deployment_ids: list[str]) -> dict[str, int]:
+def scheduled_runs(session: Session, deployment_ids: list[str], besides: str) -> dict[str, int]:
+    """Each deployment's runs in a Scheduled state, the run etl-dev started (`besides`,
+    Scheduled until the worker takes it) left out: only the scheduler's count."""
     counts = {}
+    scheduled = {"id": {"not_any_": [besides]}, "state": {"type": {"any_": ["SCHEDULED"]}}}
     for deployment_id in deployment_ids:
-        body = {
-            "deployments": {"id": {"any_": [deployment_id]}},
-            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
-        }
+        body = {"deployments": {"id": {"any_": [deployment_id]}}, "flow_runs": scheduled}
         counts[deployment_id] = api(f"{session.api_url}/flow_runs/count", "POST", body) or 0
     return counts
 
 
-def check_schedules(session: Session, deployed: list[dict], since: float) -> None:
+def check_schedules(session: Session, deployed: list[dict], since: float, besides: str) -> None:
     """Every deployment with an active schedule gets scheduled runs, or a clear error."""
     ids = {
         d["id"]: d["name"]
@@ -263,12 +263,13 @@ def check_schedules(session: Session, deployed: list[dict], since: float) -> Non
         return
 
     def all_scheduled() -> dict[str, int] | None:
-        counts = scheduled_runs(session, list(ids))
+        counts = scheduled_runs(session, list(ids), besides)
         return counts if all(counts.values()) else None
 
     counts = wait_until(all_scheduled, SCHEDULE_SECONDS)
     if not counts:
-        missing = [ids[i] for i, n in scheduled_runs(session, list(ids)).items() if not n]
+        counts = scheduled_runs(session, list(ids), besides)
+        missing = [ids[i] for i, n in counts.items() if not n]
         raise DevError(
             f"the scheduler created no runs for {', '.join(missing)} within "
             f"{SCHEDULE_SECONDS} s: schedules would never fire (see {STATE_DIR}/logs/server.log)"
@@ -318,10 +319,15 @@ def choose(session: Session, deployed: list[dict], wanted: str, order: list[tupl
     return found[0][1]
 
 
-def run_and_follow(session: Session, deployment: dict, timeout: float) -> str:
-    """Start a run of `deployment`, print its state changes, return its final state type."""
+def start_run(session: Session, deployment: dict) -> dict:
+    """A new run of `deployment`, for the worker to take on its next poll."""
     run = api(f"{session.api_url}/deployments/{deployment['id']}/create_flow_run", "POST", {})
     say(f"started run {run['name']}: {session.ui_url}/runs/flow-run/{run['id']}")
+    return run
+
+
+def follow(session: Session, run: dict, timeout: float) -> str:
+    """Print the run's state changes; its final state type."""
     last, deadline = None, time.monotonic() + timeout
     while time.monotonic() < deadline:
         for process in session.started:
@@ -335,7 +341,7 @@ def run_and_follow(session: Session, deployment: dict, timeout: float) -> str:
             if state["type"] != "COMPLETED":
                 say(f"run message: {state.get('message')}")
             return state["type"]
-        time.sleep(1)
+        time.sleep(0.25)  # one small request: a Completed run is reported within a moment
     raise DevError(f"run {run['name']} did not finish within {timeout:.0f} s")
 
 
@@ -369,8 +375,10 @@ def main(argv: list[str] | None = None) -> int:
         deployed = finish_deploy(session, deployer, prepared, before)
         deployed_at = time.monotonic()
         chosen = choose(session, deployed, args.deployment, prepared.order)
-        check_schedules(session, deployed, deployed_at)
-        state = run_and_follow(session, chosen, args.timeout)
+        # The run first: the worker takes and runs it while the scheduler's runs appear.
+        run = start_run(session, chosen)
+        check_schedules(session, deployed, deployed_at, besides=run["id"])
+        state = follow(session, run, args.timeout)
         say(f"UI: {session.ui_url}   data: {warehouse}")
         if args.once:
             return 0 if state == "COMPLETED" else 1
