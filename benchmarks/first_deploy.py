@@ -115,15 +115,12 @@ def one_run(scratch: Path) -> dict:
     }
 
 
-IDLE_SECONDS, IDLE_LIMIT = 30, 0.10
-
-
 def idle_run(scratch: Path) -> dict:
     """Share of one core that `etl-dev` (left running) and a bare `prefect server start`
-    from the project folder use while they wait, measured together over IDLE_SECONDS."""
+    from the project folder use while they wait (devkit/idle.py: `left_waiting`)."""
     import signal
 
-    from devkit.idle import share_of_a_core
+    from devkit.idle import IDLE_LIMIT, IDLE_SECONDS, READY_LINE, left_waiting
 
     work = Path(tempfile.mkdtemp(dir=scratch))
     env = user_env(work)
@@ -138,7 +135,6 @@ def idle_run(scratch: Path) -> dict:
         PREFECT_HOME=str(home),
         PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home}/prefect.db",
     )
-    servers = _test_servers()
     started = []
     try:
         bare = subprocess.Popen(
@@ -154,17 +150,14 @@ def idle_run(scratch: Path) -> dict:
         )  # fmt: skip
         started.append(dev)
         for line in dev.stdout:
-            if "Ctrl-C stops everything" in line:
+            if READY_LINE in line:
                 break
         else:
             raise SystemExit(f"etl-dev stopped before it was ready ({dev.wait()})")
-        url = f"http://127.0.0.1:{bare_port}/api"
-        servers.wait_for(lambda: servers.healthy(url) or None, 300, 0.2)
-        shares = share_of_a_core({"etl-dev": dev.pid, "prefect server start": bare.pid},
-                                 IDLE_SECONDS)  # fmt: skip
+        shares = left_waiting(dev.pid, bare.pid, f"http://127.0.0.1:{bare_port}/api")
     finally:
         for process in started:
-            servers.stop_group(process, ((signal.SIGINT, 60), (signal.SIGKILL, 10)))
+            _test_servers().stop_group(process, ((signal.SIGINT, 60), (signal.SIGKILL, 10)))
     shutil.rmtree(work, ignore_errors=True)
     return {"seconds": IDLE_SECONDS, "limit": IDLE_LIMIT, "shares": shares}
 

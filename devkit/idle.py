@@ -3,6 +3,9 @@
 `share_of_a_core(pids, seconds)` samples each tree's user+system CPU time (the process and
 every descendant, read from /proc/<pid>/stat) before and after a window of `seconds`, and
 returns the share of one core each tree used. Linux only, standard library only.
+
+`left_waiting(...)` is the idle measure itself, with its window and limit, for the
+template's test (tests/test_first_deploy.py) and the first-deploy benchmark alike.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import time
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
+IDLE_SECONDS = 30  # the window
+IDLE_LIMIT = 0.10  # of one core: the most a waiting server or worker may use
+READY_LINE = "Ctrl-C stops everything"  # etl-dev's line once its run is over and it waits
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -59,3 +65,14 @@ def share_of_a_core(roots: dict[str, int], seconds: float = 30) -> dict[str, flo
         used = sum(after[p] - before[name].get(p, 0.0) for p in after)
         shares[name] = used / elapsed
     return shares
+
+
+def left_waiting(dev_pid: int, bare_pid: int, bare_api: str) -> dict[str, float]:
+    """The share of a core that `etl-dev` (past its READY_LINE: server and worker waiting)
+    and a bare `prefect server start` (once it answers at `bare_api`) each use over
+    IDLE_SECONDS, measured together."""
+    from devkit.prefect_server import healthy, wait_for
+
+    if wait_for(lambda: healthy(bare_api) or None, 300, 0.2) is None:
+        raise RuntimeError(f"the bare server did not answer at {bare_api} within 300 s")
+    return share_of_a_core({"etl-dev": dev_pid, "prefect server start": bare_pid}, IDLE_SECONDS)

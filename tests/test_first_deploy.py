@@ -28,8 +28,8 @@ import time
 import pytest
 
 from answer_model.choices import PREFECT_LINES
-from devkit.idle import share_of_a_core
-from devkit.prefect_server import free_port, healthy, stop_group, wait_for
+from devkit.idle import IDLE_LIMIT, IDLE_SECONDS, READY_LINE, left_waiting
+from devkit.prefect_server import free_port, stop_group
 from devkit.readme import processes_mentioning, python_only_machine
 from devkit.render import BIN, SAMPLE_ORDERS, clean_env, orders_in, render
 from devkit.shell import uv_folder
@@ -109,10 +109,6 @@ def wait_for_line(process: subprocess.Popen, text: str, seconds: float) -> str:
     raise AssertionError(f"no line with {text!r} within {seconds} s:\n{''.join(seen)}")
 
 
-IDLE_LIMIT = 0.10  # of one core, over IDLE_SECONDS, for a server and worker that wait
-IDLE_SECONDS = 30
-
-
 def test_etl_dev_keeps_running_idles_is_reused_and_stops_on_ctrl_c(tmp_path, reap, capsys):
     """`etl-dev` left running (server and worker waiting) and a bare `prefect server start`
     from the project folder (its prefect.toml) each use at most 10% of a core while idle:
@@ -134,10 +130,8 @@ def test_etl_dev_keeps_running_idles_is_reused_and_stops_on_ctrl_c(tmp_path, rea
         text=True,
     )  # fmt: skip
     try:
-        wait_for_line(first, "Ctrl-C stops everything", 600)
-        assert wait_for(lambda: healthy(f"http://127.0.0.1:{bare_port}/api") or None, 300)
-        shares = share_of_a_core({"etl-dev": first.pid, "prefect server start": bare.pid},
-                                 IDLE_SECONDS)  # fmt: skip
+        wait_for_line(first, READY_LINE, 600)
+        shares = left_waiting(first.pid, bare.pid, f"http://127.0.0.1:{bare_port}/api")
         with capsys.disabled():
             shown = ", ".join(f"{name} {share:.1%} of a core" for name, share in shares.items())
             print(f"\nidle over {IDLE_SECONDS} s: {shown}")
