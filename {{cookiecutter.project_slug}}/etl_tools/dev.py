@@ -11,9 +11,10 @@ What it does, in order (think `astro dev start`, without Docker):
    `prefect.yaml` to deploy through the local stand-in for code storage and pools (see
    stand_in.py: what is exercised and what is stood in for is printed), and starts the
    deploy and a worker per pool, which import Prefect and wait (prefect_when_ready.py);
-3. once it answers: creates the work pools, deploys every deployment, runs the `dev`
-   deployment on the worker, follows it to its final state, and checks that the
-   scheduler created the scheduled deployments' runs;
+3. once it answers: creates the work pools, deploys every deployment, starts a run of
+   the `dev` deployment for the worker, checks (while the worker runs it) that the
+   scheduler created the scheduled deployments' runs, and follows the run to its final
+   state;
 4. prints the UI address and where the data landed.
 Exit code with `--once`: 0 only when the run is Completed (and schedules fire).
 """
