@@ -428,7 +428,7 @@ def day_one_verdicts(run: dict) -> list[list[str]]:
             "",
             f"<= {TARGETS['wall']:.0f} s",
             mark(median(walls) <= TARGETS["wall"]),
-            f"{max(walls) / min(walls):.2f}",
+            f"{spread(walls):.2f}",
         ],
         [
             "7 first deploy: etl-dev --once against plain Prefect by hand",

@@ -38,15 +38,16 @@ from pathlib import Path
 from benchmarks import common, measurement
 from benchmarks.common import REPO
 from benchmarks.measurement import say
-from benchmarks.report import DOC, RESULTS, summary_text, sweep_text, write_doc
+from benchmarks.report import DOC, RESULTS, SECTION_RUNS, summary_text, sweep_text, write_doc
 
 FULL_SIZES = (50_000, 200_000, 1_000_000)
 QUICK_SIZES = (10_000, 20_000, 50_000)
 SECTIONS = ("render", "suite", "etl", "context")
 
 
-# Sections whose one-off runs the page reads from their own file: section -> its keys.
-PAGE_SECTIONS = {"etl": ("etl", "etl_postgres"), "suite": ("suite",), "render": ("render",)}
+# Sections whose one-off runs the page reads from their own file (report.SECTION_RUNS,
+# which names each file and the results keys it holds): section -> its keys.
+PAGE_SECTIONS = {name.removesuffix(".json"): keys for name, (_, keys) in SECTION_RUNS.items()}
 
 
 def postgres_url(choice: str) -> str | None:
