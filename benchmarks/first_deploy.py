@@ -340,9 +340,10 @@ def markdown(rows: list[list[str]], meta: dict) -> str:
         "and the dev run starts as soon as the deploy ends: the worker runs it while "
         "etl-dev waits for the schedule's runs to appear (it checked them first until "
         "70dff99, which put those 2-3 s before the run). Most of what is left is Prefect's "
-        "own start on a fresh install, the same in both: the server answers after about "
-        "15-17 s, of which compiling Prefect's modules on first import is about 6 s and "
-        "migrating the empty database about 4.5 s.",
+        "own start on a fresh install, the same in both (the 'server answering' rows). Of "
+        "that, measured once by hand at 1757214 and not by this benchmark: compiling "
+        "Prefect's modules on first import about 6 s, migrating the empty database about "
+        "4.5 s.",
         "",
         "The schedule figure is what `etl-dev` measures itself: seconds from the end of "
         "`prefect deploy` until the server lists the prod deployment's scheduled runs (the "
