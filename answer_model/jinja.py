@@ -96,23 +96,78 @@ class CheckedTemplate(Template):
 
     def render(self, *args, **kwargs):
         context = dict(*args, **kwargs)
-        answers = context.get("cookiecutter")
-        if isinstance(answers, dict):
-            context.setdefault("plan", _checked_plan(self.environment, answers, context))
-            if "_cookiecutter" not in context:  # still reading answers
-                _refuse_given_jinja(self.source, answers, lambda: Template.render(self, context))
+        _check(self.environment, self.source, context, lambda: Template.render(self, context))
         return super().render(context)
 
 
-def _from_string(from_string):
-    """`Environment.from_string` that remembers the source on the template it returns."""
+class PlainText:
+    """Text without Jinja syntax, which renders to itself after the same answer checks.
+
+    Cookiecutter compiles every path name and every file it renders (about 200 per
+    project, a third of a render's time), and most of them hold no Jinja at all. Jinja
+    would give such text back unchanged, except that it turns CR LF into LF and may drop
+    a final newline, so text with either is left to Jinja (`is_plain`).
+    """
+
+    def __init__(self, environment, source: str):
+        self.environment = environment
+        self.source = source
+
+    def render(self, *args, **kwargs) -> str:
+        _check(self.environment, self.source, dict(*args, **kwargs), lambda: self.source)
+        return self.source
+
+
+def is_plain(environment, source: object) -> bool:
+    """Whether Jinja, as `environment` is set up, would render `source` to itself."""
+    if not isinstance(source, str) or "\r" in source:
+        return False
+    if environment.line_statement_prefix or environment.line_comment_prefix:
+        return False
+    if source.endswith("\n") and not environment.keep_trailing_newline:
+        return False
+    starts = (
+        environment.block_start_string,
+        environment.variable_start_string,
+        environment.comment_start_string,
+    )
+    return not any(start in source for start in starts)
+
+
+def _check(environment, source, context: dict, render) -> None:
+    """Refuse bad answers (at the first render that has them) and add their `plan`."""
+    answers = context.get("cookiecutter")
+    if isinstance(answers, dict):
+        context.setdefault("plan", _checked_plan(environment, answers, context))
+        if "_cookiecutter" not in context:  # still reading answers
+            _refuse_given_jinja(source, answers, render)
+
+
+def _from_string(environment, from_string):
+    """`Environment.from_string` that remembers the source on the template it returns,
+    and skips the compile for plain text (every path name cookiecutter renders)."""
 
     def remembering(source, *args, **kwargs):
+        if not args and not kwargs and is_plain(environment, source):
+            return PlainText(environment, source)
         template = from_string(source, *args, **kwargs)
         template.source = source
         return template
 
     return remembering
+
+
+def _get_template(environment, get_template):
+    """`Environment.get_template` that skips the compile for a plain file."""
+
+    def plain_or_compiled(name, *args, **kwargs):
+        if not args and not kwargs and environment.loader is not None:
+            source, _, _ = environment.loader.get_source(environment, name)
+            if is_plain(environment, source):
+                return PlainText(environment, source)
+        return get_template(name, *args, **kwargs)
+
+    return plain_or_compiled
 
 
 def _refuse_given_jinja(source, answers: dict, render) -> None:
@@ -165,9 +220,11 @@ def _is_made(environment, question: str, answers: dict) -> bool:
 
 
 def install(environment) -> None:
-    """The quoting filters, and the answer checks (`CheckedTemplate`), on `environment`."""
+    """The quoting filters, the answer checks (`CheckedTemplate`, `PlainText`) and the
+    shortcut for plain text, on `environment`."""
     environment.filters["toml_string"] = toml_string
     environment.filters["yaml_string"] = yaml_string
     environment.filters["python_string"] = python_string
     environment.template_class = CheckedTemplate
-    environment.from_string = _from_string(environment.from_string)
+    environment.from_string = _from_string(environment, environment.from_string)
+    environment.get_template = _get_template(environment, environment.get_template)

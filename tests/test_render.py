@@ -179,3 +179,36 @@ def test_the_ignore_core_starts_from_githubs_python_gitignore(default_project):
         if ("!" if line.startswith("!") else "") + wanted not in patterns:
             missing.append(line)
     assert missing == []
+
+
+def _every_template_text() -> list[str]:
+    """Each text file of the template and each of its path names (relative to the project
+    folder, as cookiecutter renders them)."""
+    texts = []
+    project = TEMPLATE / "{{cookiecutter.project_slug}}"
+    for path in sorted(project.rglob("*")):
+        texts.append(str(path.relative_to(project)))
+        if path.is_file() and "__pycache__" not in path.parts:
+            texts.append(path.read_text(encoding="utf-8"))
+    return texts
+
+
+def test_plain_text_skips_jinja_and_renders_as_jinja_would():
+    """`PlainText` stands in for Jinja only where Jinja would give the text back as it is:
+    checked on every file and path name of the template, in cookiecutter's environment and
+    in one that drops a final newline, and on the texts Jinja would change."""
+    from cookiecutter.environment import StrictEnvironment
+    from jinja2 import Environment
+
+    from answer_model.jinja import is_plain
+
+    tricky = ["a\r\nb", "ends\n", "{{ 1 }}", "{# c #}", "{% if 1 %}x{% endif %}", "a { b } c"]
+    plain_seen = 0
+    for environment in (StrictEnvironment(keep_trailing_newline=True), Environment()):
+        for text in _every_template_text() + tricky:
+            if is_plain(environment, text):
+                plain_seen += 1
+                assert environment.from_string(text).render() == text, text[:80]
+    assert plain_seen > 100  # most path names and files, so the shortcut is exercised
+    cookiecutters = StrictEnvironment(keep_trailing_newline=True)
+    assert [t for t in tricky if not is_plain(cookiecutters, t)] == tricky[:1] + tricky[2:5]
