@@ -158,7 +158,9 @@ def _from_string(environment, from_string):
 
 
 def _get_template(environment, get_template):
-    """`Environment.get_template` that skips the compile for a plain file."""
+    """`Environment.get_template` that skips the compile for a plain file, when called
+    with a name only, as cookiecutter does; Jinja's own include, import and extends pass
+    their parent's name too, and get a real template."""
 
     def plain_or_compiled(name, *args, **kwargs):
         if not args and not kwargs and environment.loader is not None:

@@ -2,7 +2,10 @@
 
 Which files go is the answer model's decision (`answer_model.Plan.removed_paths`, written
 into this script when cookiecutter renders it); the checks live in the rendered project
-(`etl_tools/checks.py`), so the project keeps them after the template is gone. Standard
+(`etl_tools/checks.py`), so the project keeps them after the template is gone. Files
+cookiecutter copies without rendering (`_copy_without_render`) are the same for every
+answer, so the per-file checks skip them here; the template's tests and the project's
+own tests check every file. Standard
 library and PyYAML only; offline; exit 1 on any problem, and cookiecutter removes the
 half-made project. The answers themselves were checked before anything was written
 (`answer_model/jinja.py`: `CheckedTemplate`).
@@ -19,15 +22,17 @@ from pathlib import Path
 # renders would carry binary changes that do not apply.
 sys.dont_write_bytecode = True
 
-# Filled in when cookiecutter renders this hook (the model's paths hold no spaces).
+# Filled in when cookiecutter renders this hook (the model's paths and cookiecutter.json's
+# patterns hold no spaces).
 REMOVED = "{{ plan.removed_paths | join(' ') }}".split()  # noqa: SIM905
+COPIED = "{{ cookiecutter._copy_without_render | join(' ') }}".split()  # noqa: SIM905
 
 
 def run_project_checks(root: Path) -> list[str]:
     spec = importlib.util.spec_from_file_location("_checks", root / "etl_tools" / "checks.py")
     checks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(checks)
-    return checks.core_problems(root)
+    return checks.core_problems(root, copied=COPIED)
 
 
 def remove_own_copy() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -212,3 +213,49 @@ def test_plain_text_skips_jinja_and_renders_as_jinja_would():
     assert plain_seen > 100  # most path names and files, so the shortcut is exercised
     cookiecutters = StrictEnvironment(keep_trailing_newline=True)
     assert [t for t in tricky if not is_plain(cookiecutters, t)] == tricky[:1] + tricky[2:5]
+
+
+def test_a_plain_file_can_still_be_included():
+    """Jinja's include asks for a real template (with its parent's name), never `PlainText`."""
+    from cookiecutter.environment import StrictEnvironment
+    from jinja2 import DictLoader
+
+    from answer_model.jinja import PlainText, install
+
+    environment = StrictEnvironment(keep_trailing_newline=True)
+    install(environment)
+    environment.loader = DictLoader({"outer": "<{% include 'inner' %}>", "inner": "plain"})
+    assert isinstance(environment.get_template("inner"), PlainText)
+    assert environment.get_template("outer").render() == "<plain>"
+
+
+@pytest.mark.parametrize(
+    ("broken", "line"),
+    [
+        ("etl/serve.py", "def broken(:\n"),  # rendered by Jinja
+        ("etl/__init__.py", "def broken(:\n"),  # plain: rendered as it is
+        ("README.md", "{{ cookiecutter.project_slug }}\n{{ '{{' }} cookiecutter.typo }}\n"),
+    ],
+)
+def test_the_hook_refuses_a_broken_render_and_leaves_nothing(tmp_path, broken, line):
+    """A file the render breaks fails the post-generation hook with its path and line, and
+    cookiecutter removes the half-made project."""
+    template = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE,
+        template,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".tools", "__pycache__", "benchmarks"),
+        symlinks=True,
+    )
+    path = template / "{{cookiecutter.project_slug}}" / broken
+    path.write_text(path.read_text() + line)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [str(BIN / "cookiecutter"), "--no-input", "-o", str(out), str(template)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert f"error: {broken}:" in result.stderr, result.stderr
+    assert not out.exists() or list(out.iterdir()) == []

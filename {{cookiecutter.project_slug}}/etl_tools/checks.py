@@ -22,10 +22,13 @@ style) is a problem.
 from __future__ import annotations
 
 import ast
+import fnmatch
+import functools
 import importlib.util
 import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -86,10 +89,20 @@ def text_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def leftover_problems(root: Path) -> list[str]:
+def rendered_files(root: Path, copied: Iterable[str] = ()) -> list[Path]:
+    """The text files, less those matching `copied` (glob patterns, relative to `root`)."""
+    copied = list(copied)
+    return [
+        path
+        for path in text_files(root)
+        if not any(fnmatch.fnmatch(path.relative_to(root).as_posix(), p) for p in copied)
+    ]
+
+
+def leftover_problems(root: Path, copied: Iterable[str] = ()) -> list[str]:
     """Template syntax that was not rendered (a typo in a variable name leaves it behind)."""
     problems = []
-    for path in text_files(root):
+    for path in rendered_files(root, copied):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if LEFTOVER.search(line):
                 rel = path.relative_to(root)
@@ -97,13 +110,20 @@ def leftover_problems(root: Path) -> list[str]:
     return problems
 
 
-def python_problems(root: Path) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _syntax_tree(source: str, filename: str) -> ast.Module:
+    """One parse per file's text, shared by the checks that read Python (keyed by the text,
+    so an edited file is parsed again)."""
+    return ast.parse(source, filename=filename)
+
+
+def python_problems(root: Path, copied: Iterable[str] = ()) -> list[str]:
     """Python files that do not parse."""
     problems = []
-    for path in text_files(root):
+    for path in rendered_files(root, copied):
         if path.suffix == ".py":
             try:
-                ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+                _syntax_tree(path.read_text(encoding="utf-8"), str(path))
             except SyntaxError as error:
                 rel = path.relative_to(root)
                 problems.append(f"{rel}:{error.lineno}: does not parse: {error.msg}")
@@ -118,7 +138,7 @@ def runtime_import_problems(root: Path) -> list[str]:
         if path.suffix != ".py":
             continue
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            tree = _syntax_tree(path.read_text(encoding="utf-8"), str(path))
         except SyntaxError:
             continue  # python_problems reports it
         for node in ast.walk(tree):
@@ -263,12 +283,17 @@ def prefect_settings_problems(root: Path) -> list[str]:
     return problems
 
 
-def core_problems(root: Path) -> list[str]:
-    """Every check that needs only the standard library and PyYAML."""
+def core_problems(root: Path, copied: Iterable[str] = ()) -> list[str]:
+    """Every check that needs only the standard library and PyYAML.
+
+    The template's hook passes `copied`, its `_copy_without_render` patterns: those files
+    are the same bytes for every answer (and its own tests check them), so the per-file
+    checks skip them there; every other caller checks every file.
+    """
     root = Path(root)
     return (
-        leftover_problems(root)
-        + python_problems(root)
+        leftover_problems(root, copied)
+        + python_problems(root, copied)
         + runtime_import_problems(root)
         + prefect_yaml_problems(root)
         + ignore_file_problems(root)

@@ -106,6 +106,18 @@ def test_leftover_template_text_is_reported(project_copy):
     assert any("etl/extra.py:1" in problem for problem in problems), problems
 
 
+def test_files_the_template_copies_are_skipped_only_when_named(project_copy):
+    """The template's hook names the files it copies as they are (`copied`); every other
+    caller, and every other file, is still checked."""
+    (project_copy / "tests").mkdir()
+    (project_copy / "tests" / "test_broken.py").write_text("def broken(:\n")
+    (project_copy / "etl" / "broken.py").write_text("def broken(:\n")
+    everything = checks.python_problems(project_copy)
+    rendered = checks.python_problems(project_copy, copied=["tests/*"])
+    assert [p.split(":")[0] for p in everything] == ["etl/broken.py", "tests/test_broken.py"]
+    assert [p.split(":")[0] for p in rendered] == ["etl/broken.py"]
+
+
 @pytest.mark.parametrize("value", ["0.5", "0", "1.5", '"1"'])
 def test_a_fractional_flush_interval_is_reported(project_root, tmp_path, value):
     """Prefect truncates this interval to whole seconds: 0.5 makes an idle server spin a
