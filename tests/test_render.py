@@ -46,7 +46,8 @@ def variant(request, tmp_path_factory):
 
 
 def test_core_checks_pass(variant):
-    """The project's own checks, as its `etl-check` runs them (the hook ran them too)."""
+    """The project's own checks on every file, as its `etl-check` runs them (the hook ran
+    them on the files the render could change)."""
     _, project = variant
     checks = subprocess.run(
         [sys.executable, "-m", "etl_tools.checks"], cwd=project, capture_output=True, text=True
