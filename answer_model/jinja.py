@@ -9,6 +9,7 @@ Cookiecutter reaches `install` through `template_jinja.py` (``_extensions`` in
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -213,12 +214,18 @@ def _is_made(environment, question: str, answers: dict) -> bool:
     sources = made_from(question)
     if not sources or not all(source in answers for source in sources):
         return False
-    raw = str(DEFAULTS[question])
     try:
-        made = environment.from_string(raw, template_class=Template).render(cookiecutter=answers)
+        made = _default_template(environment, question).render(cookiecutter=answers)
     except Exception:  # noqa: BLE001 - an earlier answer the default cannot use: not made
         return False
     return made == answers[question]
+
+
+@functools.lru_cache(maxsize=64)
+def _default_template(environment, question: str) -> Template:
+    """A question's default, compiled once per environment (cookiecutter renders with the
+    answers so far before every question, and each time every answer is checked again)."""
+    return environment.from_string(str(DEFAULTS[question]), template_class=Template)
 
 
 def install(environment) -> None:
