@@ -7,6 +7,7 @@ refuses a write (a trigger, as a full disk or a lock would). Every test that tak
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import os
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,6 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
     TaskRunFilter,
     TaskRunFilterName,
-    TaskRunFilterState,
-    TaskRunFilterStateName,
 )
 from prefect.settings import PREFECT_API_URL
 
@@ -58,34 +58,46 @@ def task_runs(flow_run_id, name: str, count: int) -> list:
             time.sleep(0.2)
 
 
-def deliver_after_first_failure(source, stop: threading.Event) -> None:
-    """Copy the sample to `source` once the server shows extract waiting to retry."""
-    retrying = TaskRunFilter(
-        name=TaskRunFilterName(like_="extract"),
-        state=TaskRunFilterState(name=TaskRunFilterStateName(any_=["AwaitingRetry"])),
+def deliver_on_the_first_retry(source, connected: threading.Event) -> None:
+    """Copy the sample to `source` once the server streams extract's AwaitingRetry event.
+
+    The server's event stream (`/events/out`) carries a state as soon as the run reports
+    it; its task-run table holds it up to a second later (the recorder writes in batches),
+    which made this test wait for a second retry."""
+    asyncio.run(asyncio.wait_for(_deliver_on_the_first_retry(source, connected), 60))
+
+
+async def _deliver_on_the_first_retry(source, connected: threading.Event) -> None:
+    from prefect.events.clients import get_events_subscriber
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+
+    waiting = EventFilter(
+        occurred=EventOccurredFilter(since=datetime.now(timezone.utc)),
+        event=EventNameFilter(name=["prefect.task-run.AwaitingRetry"]),
     )
-    with get_client(sync_client=True) as client:
-        while not stop.wait(0.1):
-            if client.read_task_runs(task_run_filter=retrying):
+    async with get_events_subscriber(filter=waiting) as events:
+        connected.set()
+        async for event in events:
+            if (event.resource.name or "").startswith("extract"):
                 shutil.copy(resolve_source("sample"), source)
                 return
 
 
 def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database, monkeypatch):
-    # Real-sized delays here: the file arrives once the server shows extract waiting to
-    # retry, which a hundredth of a second would not leave time to see.
-    monkeypatch.setattr(extract, "retry_delay_seconds", [1, 2, 4])
+    # Half-second delays: the file arrives once the server has streamed extract's retry,
+    # which a hundredth of a second would not leave time to see.
+    monkeypatch.setattr(extract, "retry_delay_seconds", [0.5, 1, 2])
     source = tmp_path / "late" / "orders.csv"
     source.parent.mkdir()
-    stop = threading.Event()
+    connected = threading.Event()
     upstream = threading.Thread(  # in this context: it reads from the test server
-        target=contextvars.copy_context().run, args=(deliver_after_first_failure, source, stop)
+        target=contextvars.copy_context().run, args=(deliver_on_the_first_retry, source, connected)
     )
     upstream.start()
     try:
+        assert connected.wait(30), "the server's event stream did not accept a subscriber"
         state = example_etl(EtlParams(source=str(source), database=database), return_state=True)
     finally:
-        stop.set()
         upstream.join()
 
     assert state.is_completed(), state.message
