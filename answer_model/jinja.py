@@ -9,13 +9,13 @@ Cookiecutter reaches `install` through `template_jinja.py` (``_extensions`` in
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sys
 
 from cookiecutter.exceptions import FailedHookException
 from jinja2 import Template
+from jinja2.ext import Extension
 
 from . import DEFAULTS, JINJA, QUESTIONS, made_from, plan, refusals
 
@@ -120,12 +120,17 @@ class PlainText:
 
 
 def is_plain(environment, source: object) -> bool:
-    """Whether Jinja, as `environment` is set up, would render `source` to itself."""
+    """Whether Jinja, as `environment` is set up, would render `source` to itself: no
+    delimiter, no line ending it would rewrite, no extension that rewrites the source."""
     if not isinstance(source, str) or "\r" in source:
         return False
     if environment.line_statement_prefix or environment.line_comment_prefix:
         return False
     if source.endswith("\n") and not environment.keep_trailing_newline:
+        return False
+    if "\n" in source and environment.newline_sequence != "\n":
+        return False
+    if any(_rewrites_source(extension) for extension in environment.extensions.values()):
         return False
     starts = (
         environment.block_start_string,
@@ -133,6 +138,14 @@ def is_plain(environment, source: object) -> bool:
         environment.comment_start_string,
     )
     return not any(start in source for start in starts)
+
+
+def _rewrites_source(extension: Extension) -> bool:
+    """Whether an extension changes the source before Jinja reads it."""
+    kind = type(extension)
+    return kind.preprocess is not Extension.preprocess or (
+        kind.filter_stream is not Extension.filter_stream
+    )
 
 
 def _check(environment, source, context: dict, render) -> None:
@@ -221,11 +234,15 @@ def _is_made(environment, question: str, answers: dict) -> bool:
     return made == answers[question]
 
 
-@functools.lru_cache(maxsize=64)
 def _default_template(environment, question: str) -> Template:
     """A question's default, compiled once per environment (cookiecutter renders with the
-    answers so far before every question, and each time every answer is checked again)."""
-    return environment.from_string(str(DEFAULTS[question]), template_class=Template)
+    answers so far before every question, and each time every answer is checked again);
+    kept on the environment, so it goes when the environment does."""
+    compiled = environment.__dict__.setdefault("_answer_model_defaults", {})
+    if question not in compiled:
+        raw = str(DEFAULTS[question])
+        compiled[question] = environment.from_string(raw, template_class=Template)
+    return compiled[question]
 
 
 def install(environment) -> None:

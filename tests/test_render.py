@@ -198,15 +198,26 @@ def _every_template_text() -> list[str]:
 def test_plain_text_skips_jinja_and_renders_as_jinja_would():
     """`PlainText` stands in for Jinja only where Jinja would give the text back as it is:
     checked on every file and path name of the template, in cookiecutter's environment and
-    in one that drops a final newline, and on the texts Jinja would change."""
+    in ones that drop a final newline, write CR LF or rewrite the source, and on the texts
+    Jinja would change."""
     from cookiecutter.environment import StrictEnvironment
     from jinja2 import Environment
+    from jinja2.ext import Extension
 
     from answer_model.jinja import is_plain
 
+    class Shouting(Extension):
+        def preprocess(self, source, name, filename=None):
+            return source.upper()
+
     tricky = ["a\r\nb", "ends\n", "{{ 1 }}", "{# c #}", "{% if 1 %}x{% endif %}", "a { b } c"]
     plain_seen = 0
-    for environment in (StrictEnvironment(keep_trailing_newline=True), Environment()):
+    for environment in (
+        StrictEnvironment(keep_trailing_newline=True),
+        Environment(),
+        Environment(keep_trailing_newline=True, newline_sequence="\r\n"),
+        Environment(extensions=[Shouting]),
+    ):
         for text in _every_template_text() + tricky:
             if is_plain(environment, text):
                 plain_seen += 1
