@@ -8,6 +8,7 @@ refuses a write (a trigger, as a full disk or a lock would). Every test that tak
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import shutil
@@ -58,29 +59,63 @@ def task_runs(flow_run_id, name: str, count: int) -> list:
             time.sleep(0.2)
 
 
-def deliver_on_the_first_retry(source, connected: threading.Event) -> None:
-    """Copy the sample to `source` once the server streams extract's AwaitingRetry event.
+class RetryWatch:
+    """Copies the sample to `source` once the server streams extract's AwaitingRetry event,
+    from a thread subscribed before the flow starts; leaving the `with` stops it.
 
     The server's event stream (`/events/out`) carries a state as soon as the run reports
     it; its task-run table holds it up to a second later (the recorder writes in batches),
-    which made this test wait for a second retry."""
-    asyncio.run(asyncio.wait_for(_deliver_on_the_first_retry(source, connected), 60))
+    which made this test wait for a second retry. The stream also replays the last
+    minute, so events from before the watch began are ignored, and the flow run each
+    delivery answered is kept for the test to check.
+    """
 
+    def __init__(self, source: Path):
+        self.source = source
+        self.answered: list[str] = []  # the flow-run resource ids of the events acted on
+        self._connected = threading.Event()
+        self._error: BaseException | None = None
+        self._loop = asyncio.new_event_loop()
+        self._task = self._loop.create_task(self._watch(datetime.now(timezone.utc)))
+        # In this context, so the thread reads from the test server.
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,))
 
-async def _deliver_on_the_first_retry(source, connected: threading.Event) -> None:
-    from prefect.events.clients import get_events_subscriber
-    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+    def __enter__(self) -> RetryWatch:
+        self._thread.start()
+        if not self._connected.wait(30):
+            self.__exit__()
+            raise AssertionError("the server's event stream did not accept a subscriber")
+        return self
 
-    waiting = EventFilter(
-        occurred=EventOccurredFilter(since=datetime.now(timezone.utc)),
-        event=EventNameFilter(name=["prefect.task-run.AwaitingRetry"]),
-    )
-    async with get_events_subscriber(filter=waiting) as events:
-        connected.set()
-        async for event in events:
-            if (event.resource.name or "").startswith("extract"):
-                shutil.copy(resolve_source("sample"), source)
-                return
+    def __exit__(self, *exc_info) -> None:
+        with contextlib.suppress(RuntimeError):  # the watch ended and closed its loop
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            self._loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
+            self._error = error
+        finally:
+            self._loop.close()
+
+    async def _watch(self, since: datetime) -> None:
+        from prefect.events.clients import get_events_subscriber
+        from prefect.events.filters import EventFilter, EventNameFilter
+
+        waiting = EventFilter(event=EventNameFilter(name=["prefect.task-run.AwaitingRetry"]))
+        async with get_events_subscriber(filter=waiting) as events:
+            self._connected.set()
+            async for event in events:
+                if event.occurred >= since and (event.resource.name or "").startswith("extract"):
+                    self.answered += [r.id for r in event.related if r.role == "flow-run"]
+                    shutil.copy(resolve_source("sample"), self.source)
+                    return
 
 
 def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database, monkeypatch):
@@ -89,18 +124,11 @@ def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database, m
     monkeypatch.setattr(extract, "retry_delay_seconds", [0.5, 1, 2])
     source = tmp_path / "late" / "orders.csv"
     source.parent.mkdir()
-    connected = threading.Event()
-    upstream = threading.Thread(  # in this context: it reads from the test server
-        target=contextvars.copy_context().run, args=(deliver_on_the_first_retry, source, connected)
-    )
-    upstream.start()
-    try:
-        assert connected.wait(30), "the server's event stream did not accept a subscriber"
+    with RetryWatch(source) as watch:
         state = example_etl(EtlParams(source=str(source), database=database), return_state=True)
-    finally:
-        upstream.join()
 
     assert state.is_completed(), state.message
+    assert watch.answered == [f"prefect.flow-run.{state.state_details.flow_run_id}"]
     [extract_run] = task_runs(state.state_details.flow_run_id, "extract", 1)
     assert extract_run.run_count >= 2  # failed, backed off, then read the file
     assert count_rows(Target.of(database), "orders") == 196
@@ -117,15 +145,17 @@ def test_a_failed_load_keeps_whole_batches_and_a_rerun_completes_the_table(datab
     # Every other batch committed; the refused batch was rolled back whole.
     assert len(loaded) == 196 - batch_size
     assert 1120 not in loaded
-    # The clean-up task ran although a load failed (wait_for + allow_failure).
-    [cleanup] = task_runs(first.state_details.flow_run_id, "optimize_warehouse", 1)
-    assert cleanup.state.is_completed()
     allow_orders(database)  # the disk has space again
 
     second = example_etl(EtlParams(database=database, batch_size=batch_size), return_state=True)
 
     assert second.is_completed()
     assert count_rows(Target.of(database), "orders") == 196
+    # The server records task runs in batches, a second apart: both runs are read back
+    # now, so the test waits for that once.
+    # The first run's clean-up task ran although a load failed (wait_for + allow_failure).
+    [cleanup] = task_runs(first.state_details.flow_run_id, "optimize_warehouse", 1)
+    assert cleanup.state.is_completed()
     # Every batch was loaded again (an upsert): the rerun converged, nothing doubled.
     loads = task_runs(second.state_details.flow_run_id, "load_batch", 8)
     assert {run.state.name for run in loads} == {"Completed"}
