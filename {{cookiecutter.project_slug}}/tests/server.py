@@ -7,8 +7,10 @@ a `pytest` run. This runs the same server process (the command the harness runs:
 API app under uvicorn, in ephemeral mode) while pytest collects and runs the tests that
 need no server, on a copy of a database that already holds Prefect's schema. The copy is
 kept in pytest's cache, one file per Prefect version, and the server still applies any
-migration it lacks. Everything else is what the harness gives: a real server on SQLite in
-a temporary folder, stopped with the session.
+migration it lacks. Its `503` answers carry a `Retry-After` header, so the client retries
+a locked SQLite write at once instead of after 2 s (tests/server_app.py). Everything else
+is what the harness gives: a real server on SQLite in a temporary folder, stopped with the
+session.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class TestServer:
             "PREFECT__SERVER_FINAL": "1",
         }
         command = [
-            *(sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app"),
+            *(sys.executable, "-m", "uvicorn", "--factory", "tests.server_app:create_app"),
             *("--host", "127.0.0.1", "--port", port, "--log-level", "error", "--lifespan", "on"),
         ]
         # The working directory is the project, so the server reads its prefect.toml.

@@ -1,14 +1,17 @@
 """The session's test server (tests/server.py): a session keeps the database it migrated,
-and the next session starts on that copy, which is a working server database."""
+and the next session starts on that copy, which is a working server database; its app
+(tests/server_app.py) tells the client when to retry a `503`."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from etl_tools.processes import api
 from tests.server import TestServer, seed_name
+from tests.server_app import RETRY_AFTER, RetrySoon
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,3 +60,28 @@ def test_a_damaged_copy_is_reported_with_the_way_out(tmp_path):
             server.api_url()
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "expected"),
+    [
+        (503, [], [(b"retry-after", RETRY_AFTER)]),  # Prefect's 503: retry at once
+        (503, [(b"Retry-After", b"30")], [(b"Retry-After", b"30")]),  # its own is kept
+        (200, [], []),
+    ],
+)
+def test_the_test_servers_503_says_when_to_retry(status, headers, expected):
+    """tests/server_app.py: a `503` without `Retry-After` gets one; nothing else changes."""
+
+    async def answer(scope, receive, send):
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(RetrySoon(answer)({"type": "http"}, None, send))
+    assert sent[0]["headers"] == expected
+    assert sent[1] == {"type": "http.response.body", "body": b"{}"}
