@@ -56,7 +56,7 @@ def task_runs(flow_run_id, name: str, count: int) -> list:
             if len(found) >= count and all(r.state and r.state.is_final() for r in found):
                 return found
             assert time.monotonic() < deadline, f"{len(found)} of {count} {name} runs recorded"
-            time.sleep(0.2)
+            time.sleep(0.05)
 
 
 class RetryWatch:
@@ -122,6 +122,7 @@ def test_a_late_source_is_retried_and_every_row_loads_once(tmp_path, database, m
     # Half-second delays: the file arrives once the server has streamed extract's retry,
     # which a hundredth of a second would not leave time to see.
     monkeypatch.setattr(extract, "retry_delay_seconds", [0.5, 1, 2])
+    monkeypatch.setattr(extract, "retry_jitter_factor", None)
     source = tmp_path / "late" / "orders.csv"
     source.parent.mkdir()
     with RetryWatch(source) as watch:

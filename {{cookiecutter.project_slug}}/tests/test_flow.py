@@ -10,13 +10,22 @@ from etl.flows.example_etl import EtlParams, example_etl
 from etl.target import Target
 from etl.tasks.extract import resolve_source
 from etl.warehouse import count_rows
+from tests.conftest import WAREHOUSES, fresh_warehouse
 from tests.faults import order
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
-def test_sample_run_accounts_for_every_row(database):
-    summary = example_etl(EtlParams(database=database, batch_size=50))
+@pytest.fixture(scope="module", params=WAREHOUSES)
+def sample_run(request, tmp_path_factory, prefect_server):
+    """The sample loaded into a fresh warehouse, which two tests read: one flow run, not
+    two. Yields the warehouse and the run's summary."""
+    with fresh_warehouse(request.param, tmp_path_factory.mktemp("sample")) as database:
+        yield database, example_etl(EtlParams(database=database, batch_size=50))
+
+
+def test_sample_run_accounts_for_every_row(sample_run):
+    database, summary = sample_run
     assert summary["read"] == 201
     assert summary["loaded"] == 196
     assert summary["rejected"] == 5
@@ -25,8 +34,8 @@ def test_sample_run_accounts_for_every_row(database):
     assert count_rows(Target.of(database), "rejects") == 5
 
 
-def test_the_summary_says_where_the_rows_went(database):
-    summary = example_etl(EtlParams(database=database, batch_size=50))
+def test_the_summary_says_where_the_rows_went(sample_run):
+    database, summary = sample_run
     assert summary["database"] == Target.of(database).shown
     assert summary["orders_in_table"] == 196 and summary["new"] == 196
 

@@ -37,11 +37,13 @@ class Inbox(BaseHTTPRequestHandler):
 @pytest.fixture
 def inbox():
     server = HTTPServer(("127.0.0.1", 0), Inbox)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to look again: every 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     Inbox.received = []
     yield server.server_address[1], Inbox.received
     server.shutdown()
+    server.server_close()
 
 
 def closed_port() -> int:
