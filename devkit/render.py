@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,14 @@ from cookiecutter.main import cookiecutter
 TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 BIN = Path(sys.executable).parent
+
+
+def copy_template(destination: Path) -> Path:
+    """A copy of this checkout as a fresh clone has it: without its environments, caches
+    and build output (the README's quickstart folder, the docs site)."""
+    ignore = shutil.ignore_patterns(".venv", ".git", ".tools", "quickstart", "site", "*cache*")
+    shutil.copytree(TEMPLATE, destination, ignore=ignore)
+    return destination
 
 
 def render(output_dir: Path, **answers: str) -> Path:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -29,7 +28,7 @@ from devkit.readme import (
     script,
     shell_blocks,
 )
-from devkit.render import SAMPLE_ORDERS, TEMPLATE, orders_in, render
+from devkit.render import SAMPLE_ORDERS, copy_template, orders_in, render
 
 pytestmark = pytest.mark.slow
 PORT_LOCK = Path(tempfile.gettempdir()) / "prefect-template-tests-port-4200.lock"
@@ -73,9 +72,7 @@ def report_skipped(readme: Path) -> list[str]:
 
 
 def test_template_readme_commands_work_as_written(tmp_path, reap):
-    template = tmp_path / "template"  # a clone, as the README assumes
-    ignore = shutil.ignore_patterns(".venv", ".git", ".tools", "quickstart", "site", "*cache*")
-    shutil.copytree(TEMPLATE, template, ignore=ignore)
+    template = copy_template(tmp_path / "template")  # a clone, as the README assumes
     readme = template / "README.md"
     report_skipped(readme)
     env = python_only_machine(tmp_path)

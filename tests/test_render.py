@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import filecmp
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -17,7 +16,7 @@ import tomllib
 import pytest
 import yaml
 
-from devkit.render import BIN, DEFAULTS, TEMPLATE, render
+from devkit.render import BIN, DEFAULTS, TEMPLATE, copy_template, render
 
 # Each variant changes one answer from the defaults (plus what that answer requires).
 VARIANTS = {
@@ -252,13 +251,7 @@ def test_a_plain_file_can_still_be_included():
 def test_the_hook_refuses_a_broken_render_and_leaves_nothing(tmp_path, broken, line):
     """A file the render breaks fails the post-generation hook with its path and line, and
     cookiecutter removes the half-made project."""
-    template = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE,
-        template,
-        ignore=shutil.ignore_patterns(".git", ".venv", ".tools", "__pycache__", "benchmarks"),
-        symlinks=True,
-    )
+    template = copy_template(tmp_path / "template")
     path = template / "{{cookiecutter.project_slug}}" / broken
     path.write_text(path.read_text() + line)
     out = tmp_path / "out"
