@@ -106,8 +106,8 @@ class PlainText:
 
     Cookiecutter compiles every path name and every file it renders (about 200 per
     project, a third of a render's time), and most of them hold no Jinja at all. Jinja
-    would give such text back unchanged, except that it turns CR LF into LF and may drop
-    a final newline, so text with either is left to Jinja (`is_plain`).
+    gives such text back unchanged unless it rewrites line endings or the environment
+    rewrites the source; `is_plain` leaves those to Jinja.
     """
 
     def __init__(self, environment, source: str):
