@@ -8,10 +8,12 @@ project's own core checks pass. Rendering twice gives the same bytes.
 from __future__ import annotations
 
 import filecmp
+import fnmatch
 import os
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -264,3 +266,60 @@ def test_the_hook_refuses_a_broken_render_and_leaves_nothing(tmp_path, broken, l
     assert result.returncode == 1
     assert f"error: {broken}:" in result.stderr, result.stderr
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_compiled_files_are_kept_and_an_edited_file_compiles_again(tmp_path):
+    """Jinja's cache of compiled files (answer_model/jinja.py: `CompiledFiles`): the first
+    render fills it, one entry per file that holds Jinja; the next loads from it, writing
+    nothing, and gives the same bytes; an edited file compiles again and renders as edited."""
+    template = copy_template(tmp_path / "template")
+    cache = template / "__pycache__" / "jinja"
+
+    def cli(out: str) -> Path:
+        result = subprocess.run(
+            [str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path / out), str(template)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return tmp_path / out / "my-prefect-pipelines"
+
+    def entries() -> dict[str, int]:
+        return {entry.name: entry.stat().st_mtime_ns for entry in cache.iterdir()}
+
+    first = cli("first")
+    filled = entries()
+    project = template / "{{cookiecutter.project_slug}}"
+    copied = DEFAULTS["_copy_without_render"]
+    holding_jinja = [
+        path
+        for path in project.rglob("*")
+        if path.is_file()
+        and not any(fnmatch.fnmatch(path.relative_to(project).as_posix(), p) for p in copied)
+        and any(start in path.read_text() for start in ("{{", "{%", "{#"))
+    ]
+    included = 1  # prefect.yaml's include of templates/prefect_yaml/git.yaml
+    assert len(filled) == len(holding_jinja) + included > included
+    second = cli("second")
+    assert entries() == filled  # loaded, not compiled and written again
+    assert not filecmp.dircmp(first, second).diff_files
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "Edited: {{ cookiecutter.project_slug }}.\n")
+    third = cli("third")
+    assert (third / "README.md").read_text().endswith("Edited: my-prefect-pipelines.\n")
+    assert entries().keys() == filled.keys() and entries() != filled
+
+
+def test_a_checkout_that_cannot_keep_compiled_files_still_renders(tmp_path):
+    """A `__pycache__` that is not a folder (or cannot be written) only costs the compile."""
+    template = copy_template(tmp_path / "template")
+    (template / "__pycache__").write_text("not a folder\n")
+    result = subprocess.run(
+        [str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path / "out"), str(template)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "my-prefect-pipelines" / "prefect.yaml").is_file()
