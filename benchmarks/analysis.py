@@ -231,7 +231,28 @@ def render_verdicts(render: dict) -> list[list[str]]:
             mark(ratio < 1),
             f"{sp:.2f}",
         ],
+        *[
+            [
+                f"1 render ... {label}",
+                f"{t[key]:.2f} s",
+                f"one-file template {t['minimal']:.2f} s",
+                f"{t[key] / t['minimal']:.2f}x",
+                "(context)",
+                "",
+                f"{spread(render['times'][key]):.2f}",
+            ]
+            for key, label in BOUND_LABELS.items()
+            if key in t
+        ],
     ]
+
+
+# The render's bounds (measurement.bound_templates): this template's default project
+# written with no question and no Jinja.
+BOUND_LABELS = {
+    "bound_yaml": "bound: its files copied, a hook that only imports PyYAML",
+    "bound_checks": "bound: its files copied, a hook that runs the project's checks",
+}
 
 
 def suite_verdicts(suite: dict) -> list[list[str]]:

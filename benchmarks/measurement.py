@@ -5,6 +5,7 @@ Judging them against the targets is `analysis`'s work, writing them up `report`'
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -54,11 +55,47 @@ print(json.dumps(spent))
 """
 
 
+# The hooks of the render's bounds (`bound_templates`): one that only starts Python and
+# imports PyYAML, and one that runs the project's checks as the template's hook does.
+YAML_HOOK = "import yaml  # noqa: F401 - what any hook that reads prefect.yaml loads first\n"
+CHECKS_HOOK = """\
+import importlib.util
+import sys
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+spec = importlib.util.spec_from_file_location("_checks", Path.cwd() / "etl_tools" / "checks.py")
+checks = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(checks)
+sys.exit(1 if checks.core_problems(Path.cwd(), copied=COPIED) else 0)
+"""
+
+
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 # --- 1. render ------------------------------------------------------------------------
+
+
+def bound_templates(template: Path, work: Path) -> dict[str, Path]:
+    """Templates that write this template's default project with no question and no Jinja:
+    the files copied as they are, with a hook that only imports PyYAML, or with one that
+    runs the project's checks as the template's hook does. What they take above the
+    one-file floor, this template cannot take less of while its hook checks the project."""
+    project = common.render_default(template, work / "bound-source", work / "cc-bound")
+    copied = json.loads((template / "cookiecutter.json").read_text())["_copy_without_render"]
+    hooks = {"bound_yaml": YAML_HOOK, "bound_checks": f"COPIED = {copied!r}\n{CHECKS_HOOK}"}
+    made = {}
+    for name, hook in hooks.items():
+        bound = work / f"{name}-template"
+        shutil.copytree(project, bound / "{{cookiecutter.project_slug}}")
+        answers = {"project_slug": project.name, "_copy_without_render": ["*"]}
+        (bound / "cookiecutter.json").write_text(json.dumps(answers) + "\n")
+        (bound / "hooks").mkdir()
+        (bound / "hooks" / "post_gen_project.py").write_text(hook)
+        made[name] = bound
+    return made
 
 
 def bench_render(template: Path, work: Path, repeats: int) -> dict:
@@ -109,12 +146,14 @@ def bench_render(template: Path, work: Path, repeats: int) -> dict:
         return parts["total_s"]
 
     split: dict[str, list[float]] = {}
+    bounds = bound_templates(template, work)
     times = common.interleaved(
         repeats,
         {
             "breakdown": breakdown,
             "template": render(template, "template"),
             "minimal": render(minimal, "minimal"),
+            **{name: render(bound, name) for name, bound in bounds.items()},
             "prefect_init": prefect_init,
         },
         say,
