@@ -19,8 +19,10 @@ from sqlalchemy.engine import make_url
 from devkit.prefect_server import fresh_postgres_database, postgres_url_or_skip
 from devkit.render import render, run_rendered
 
-# The blocks the script saves change with the code storage, so the block tests (which
-# save them to a server and load them back) run for GitLab's three here. The generated CI
+# The blocks the script saves change with the code storage and the warehouse, so the
+# block tests (which save them to a server and load them back) run here for GitLab's
+# three, and for a PostgreSQL warehouse's URL: a second secret beside the git token (the
+# script once saved that URL as the token too). The generated CI
 # runs the whole suite (its `pytest --slow`) for the default answers and for S3 code on
 # an ECS pool without notifications (test_ci_commands.py); test_integrity.py needs no
 # server: the option matrix runs it for every storage x pool.
@@ -30,6 +32,7 @@ VARIANTS = {
         "work_pool_type": "kubernetes",
         "notifications": "none",
     },
+    "warehouse-postgres": {"warehouse": "postgres"},
 }
 ANSWER_DEPENDENT_TESTS = ["tests/test_blocks.py"]
 

@@ -113,11 +113,12 @@ def create_blocks(env: Mapping[str, str], dry_run: bool = False) -> list[str]:
     """Check every variable, build every block, then save them all (`overwrite=True`);
     one line per block: what was (or would be) saved or skipped, and why."""
     check_variables(SPECS, env)
-    built: dict[str, object] = {}
+    built: dict[str, object] = {}  # by block name: what is saved
+    nested: dict[str, object] = {}  # by kind: what a later block's "@kind" field is given
     kept = [spec for spec in SPECS if not (spec.left_empty(env) and spec.when_empty == "skip")]
     for spec in kept:
         try:
-            built[spec.kind] = spec.build(env, built)
+            built[spec.name] = nested[spec.kind] = spec.build(env, nested)
         except ValueError:  # pydantic's message would echo the value: name the variables only
             names = ", ".join(spec.variables)
             raise MissingSettingError(f"{names} do not make a valid {spec.kind} block") from None
@@ -128,7 +129,7 @@ def create_blocks(env: Mapping[str, str], dry_run: bool = False) -> list[str]:
             lines.append(f"skipped {spec.kind}/{spec.name}{note}")
             continue
         if not dry_run:
-            built[spec.kind].save(spec.name, overwrite=True)
+            built[spec.name].save(spec.name, overwrite=True)
         lines.append(f"{'would save' if dry_run else 'saved'} {spec.kind}/{spec.name}{note}")
     return lines
 

@@ -101,12 +101,21 @@ def test_secrets_a_team_does_not_need_yet_may_be_empty(tmp_path, capsys):
 def test_blocks_are_saved_and_load_back(tmp_path, capsys):
     from prefect.blocks.core import Block
 
-    env_file = write_env(tmp_path, environment())
+    values = environment()
+    env_file = write_env(tmp_path, values)
     assert blocks.main(["--env-file", str(env_file)]) == 0
     assert blocks.main(["--env-file", str(env_file)]) == 0  # idempotent: overwrites
-    for spec in blocks.SPECS:
+    for spec in blocks.SPECS:  # each block holds its own values (two may be of one kind)
         loaded = Block.load(f"{spec.kind}/{spec.name}")
-        assert loaded is not None
+        for field, source in spec.fields.items():
+            value = getattr(loaded, field)
+            if source.startswith("@"):
+                assert value.get_block_type_slug() == source[1:], (spec.name, field)
+                continue
+            if hasattr(value, "get_secret_value"):
+                value = value.get_secret_value()
+            expected = values[source[1:]] if source.startswith("$") else source
+            assert str(value) == expected, (spec.name, field)
     out = capsys.readouterr()
     for secret in secret_values():
         assert secret not in out.out + out.err
