@@ -104,6 +104,13 @@ def prefect_server(request) -> Iterator[str]:
     The server reads the project's `prefect.toml`, which has it record task runs in
     batches: one event at a time, they collide with the next flow run on SQLite, and each
     such run waits 2 s for the client's retry.
+
+    One API client serves the session (Prefect's `SyncClientContext`, which a flow run
+    already shares with its tasks and subflows): Prefect builds a new client for each run
+    and for each `get_client()`, and each loads the whole CA bundle into a TLS context,
+    even for a plain-HTTP server on 127.0.0.1 (about 20 ms: 109 of them were 2.2 s of an
+    18 s run). A test that points Prefect at another server must enter a client context
+    of its own.
     """
     import prefect.context
     from prefect.events.worker import EventsWorker
@@ -125,6 +132,7 @@ def prefect_server(request) -> Iterator[str]:
         global_settings(prefect.context.get_settings_context())
         if global_settings
         else contextlib.nullcontext(),
+        prefect.context.SyncClientContext.get_or_create(),
     ):
         yield api_url
         # Send what is still queued while the server is up, as the harness does.
