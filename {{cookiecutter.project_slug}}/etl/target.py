@@ -9,12 +9,17 @@ warehouse block (what a PostgreSQL project's deployed runs use) or the SQLite fi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from etl.utils.settings import ConfigurationError, data_home, get_settings
+
+# Query options that hold a credential (psycopg takes `?password=`), masked where shown.
+SECRET_OPTION = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class Target:
         """A SQLite file path or a SQLAlchemy URL, as a target (the one place they differ)."""
         text = str(database)
         if "://" in text:
-            make_url(text)  # raises on a malformed URL, before any run uses it
+            parsed(text)  # raises on a malformed URL, before any run uses it
             return cls(text)
         return cls(f"sqlite:///{Path(text).resolve()}")
 
@@ -49,13 +54,33 @@ class Target:
         """What may be shown: the file's path, or the URL without its password."""
         if self.file is not None:
             return str(self.file)
-        return make_url(self.url).render_as_string(hide_password=True)
+        url = make_url(self.url)
+        options = {k: "***" if SECRET_OPTION.search(k) else v for k, v in url.query.items()}
+        shown = url.set(query=options).render_as_string(hide_password=True)
+        return shown.replace("=%2A%2A%2A", "=***")
 
     def __str__(self) -> str:
         return self.shown
 
     def __repr__(self) -> str:
         return f"Target({self.shown!r})"
+
+
+def parsed(url: str) -> URL:
+    """`url` parsed, or ConfigurationError without its text: SQLAlchemy's own errors quote
+    the URL, password and all, and an `@` left unencoded in a password parses as part of
+    the host (so the rest of the password would be shown as the server's name)."""
+    try:
+        result = make_url(url)
+    except (ArgumentError, ValueError):
+        result = None
+    if result is None or "@" in (result.host or ""):
+        raise ConfigurationError(
+            "the warehouse URL does not parse: write it as "
+            "driver://user:password@host:port/database, with any @ : / % in the user name "
+            "or password percent-encoded (@ as %40)"
+        ) from None
+    return result
 
 
 def resolve(database: str | None = None) -> Target:

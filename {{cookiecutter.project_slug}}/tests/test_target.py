@@ -25,6 +25,34 @@ def test_a_target_never_shows_its_password():
     assert target.url == SECRET_URL and target.file is None
 
 
+def test_a_password_given_as_a_query_option_is_not_shown():
+    target = Target.of(
+        "postgresql+psycopg://etl@db.example.com/warehouse?password=s3cret-pass&sslmode=require"
+    )
+    assert target.shown == (
+        "postgresql+psycopg://etl@db.example.com/warehouse?password=***&sslmode=require"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://etl:s3cret@pass@db.example.com/warehouse",  # an @ not encoded
+        "postgresql+psycopg://etl:s3cret@pass:word@db.example.com:5432/warehouse",
+        "postgresql+psycopg://etl:s3cret-pass@db.example.com:port/warehouse",
+    ],
+)
+def test_a_url_that_does_not_parse_is_refused_without_quoting_it(url):
+    """SQLAlchemy's own errors quote the URL, and an unencoded `@` in a password parses
+    as part of the host: either would show part of the password in a log or a message."""
+    with pytest.raises(ConfigurationError) as error:
+        Target.of(url)
+    message = str(error.value)
+    assert message.startswith("the warehouse URL does not parse: ") and "%40" in message
+    assert "s3cret" not in message and "pass" not in message.replace("password", "")
+    assert error.value.__suppress_context__  # the original error is not shown with it
+
+
 def test_a_file_is_named_by_its_absolute_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     target = Target.of("data/warehouse.db")
@@ -149,3 +177,30 @@ def test_a_server_that_answers_passes_the_api_check_with_or_without_a_final_slas
         "no Prefect server answers at http://127.0.0.1:9/api (PREFECT_API_URL or your Prefect "
         "profile): start it, or `unset PREFECT_API_URL` to run on a temporary local server"
     )
+
+
+def test_a_server_that_wants_a_key_for_its_health_passes_the_api_check():
+    """Prefect Cloud answers /health without the API key with 401: a server is there, and
+    Prefect's own client reports a missing or wrong key."""
+    import http.server
+    import threading
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    class Unauthorized(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the name http.server calls
+            self.send_response(401)
+            self.end_headers()
+
+        def log_message(self, *args):  # quiet
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Unauthorized)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/api/accounts/a/workspaces/w"
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            check_api()  # no error: something answered
+    finally:
+        server.shutdown()
+        server.server_close()

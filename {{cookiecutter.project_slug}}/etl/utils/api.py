@@ -7,13 +7,14 @@ lines call `check_api` first.
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 
 from etl.utils.settings import ConfigurationError
 
 
 def check_api() -> None:
-    """Raise ConfigurationError when the configured API does not answer. Without one,
+    """Raise ConfigurationError when nothing answers at the configured API. Without one,
     Prefect starts a temporary local server: nothing to check."""
     from prefect.settings import get_current_settings  # imported late: settings without Prefect
 
@@ -23,6 +24,11 @@ def check_api() -> None:
     try:
         with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=10):  # noqa: S310
             return
+    except urllib.error.HTTPError as answered:
+        # A server answered, if not with 200 (Prefect Cloud wants the API key for this
+        # path): it is there, and Prefect's own client says what else is wrong.
+        answered.close()
+        return
     except (OSError, ValueError):
         pass
     raise ConfigurationError(
