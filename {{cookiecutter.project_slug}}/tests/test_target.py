@@ -179,28 +179,30 @@ def test_a_server_that_answers_passes_the_api_check_with_or_without_a_final_slas
     )
 
 
-def test_a_server_that_wants_a_key_for_its_health_passes_the_api_check():
-    """Prefect Cloud answers /health without the API key with 401: a server is there, and
-    Prefect's own client reports a missing or wrong key."""
+@pytest.mark.parametrize("status", [401, 404])
+def test_a_server_that_answers_health_with_an_error_passes_the_api_check(status):
+    """A server that is there but answers /health otherwise (a Prefect Cloud workspace URL
+    may want the API key, or have no such path) is not a server that is gone: Prefect's
+    own client reports what else is wrong."""
     import http.server
     import threading
 
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    class Unauthorized(http.server.BaseHTTPRequestHandler):
+    class Refusing(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the name http.server calls
-            self.send_response(401)
+            self.send_response(status)
             self.end_headers()
 
         def log_message(self, *args):  # quiet
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Unauthorized)
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refusing)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/api/accounts/a/workspaces/w"
         with temporary_settings(updates={PREFECT_API_URL: url}):
-            check_api()  # no error: something answered
+            check_api()  # no error: a server answered
     finally:
         server.shutdown()
         server.server_close()

@@ -25,8 +25,8 @@ def check_api() -> None:
         with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=10):  # noqa: S310
             return
     except urllib.error.HTTPError as answered:
-        # A server answered, if not with 200 (Prefect Cloud wants the API key for this
-        # path): it is there, and Prefect's own client says what else is wrong.
+        # A server answered, if not with 200 (a Prefect Cloud workspace URL may answer
+        # 401 or 404 here): it is there, and Prefect's own client says what else is wrong.
         answered.close()
         return
     except (OSError, ValueError):
