@@ -259,9 +259,7 @@ class CompiledFiles(FileSystemBytecodeCache):
     """
 
     def __init__(self):
-        directory = Path(__file__).resolve().parents[1] / "__pycache__" / "jinja"
-        super().__init__(str(directory))
-        self.folder = directory
+        super().__init__(str(Path(__file__).resolve().parents[1] / "__pycache__" / "jinja"))
 
     def load_bytecode(self, bucket) -> None:
         with contextlib.suppress(OSError):
@@ -269,7 +267,7 @@ class CompiledFiles(FileSystemBytecodeCache):
 
     def dump_bytecode(self, bucket) -> None:
         with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
             super().dump_bytecode(bucket)
 
 
