@@ -233,7 +233,7 @@ def render_verdicts(render: dict) -> list[list[str]]:
         ],
         *[
             [
-                f"1 render ... {label}",
+                f"1 render ... bound: {label}",
                 f"{t[key]:.2f} s",
                 f"one-file template {t['minimal']:.2f} s",
                 f"{t[key] / t['minimal']:.2f}x",
@@ -250,8 +250,8 @@ def render_verdicts(render: dict) -> list[list[str]]:
 # The render's bounds (measurement.bound_templates): this template's default project
 # written with no question and no Jinja.
 BOUND_LABELS = {
-    "bound_yaml": "bound: its files copied, a hook that only imports PyYAML",
-    "bound_checks": "bound: its files copied, a hook that runs the project's checks",
+    "bound_yaml": "its default project copied, a hook that only imports PyYAML",
+    "bound_checks": "its default project copied, its own hook (the project's checks)",
 }
 
 

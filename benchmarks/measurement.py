@@ -55,20 +55,8 @@ print(json.dumps(spent))
 """
 
 
-# The hooks of the render's bounds (`bound_templates`): one that only starts Python and
-# imports PyYAML, and one that runs the project's checks as the template's hook does.
+# The first bound's hook (`bound_templates`): it only starts Python and imports PyYAML.
 YAML_HOOK = "import yaml  # noqa: F401 - what any hook that reads prefect.yaml loads first\n"
-CHECKS_HOOK = """\
-import importlib.util
-import sys
-from pathlib import Path
-
-sys.dont_write_bytecode = True
-spec = importlib.util.spec_from_file_location("_checks", Path.cwd() / "etl_tools" / "checks.py")
-checks = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(checks)
-sys.exit(1 if checks.core_problems(Path.cwd(), copied=COPIED) else 0)
-"""
 
 
 def say(message: str) -> None:
@@ -78,14 +66,29 @@ def say(message: str) -> None:
 # --- 1. render ------------------------------------------------------------------------
 
 
+def hook_as_rendered(template: Path) -> str:
+    """The template's own post-generation hook as cookiecutter writes it for a project that
+    is already pruned: nothing left to remove, and the template's `_copy_without_render`."""
+    copied = json.loads((template / "cookiecutter.json").read_text())["_copy_without_render"]
+    fills = {
+        "{{ plan.removed_paths | join(' ') }}": "",
+        "{{ cookiecutter._copy_without_render | join(' ') }}": " ".join(copied),
+    }
+    hook = (template / "hooks" / "post_gen_project.py").read_text()
+    for jinja, value in fills.items():
+        if jinja not in hook:
+            raise RuntimeError(f"hooks/post_gen_project.py no longer holds {jinja}: fill it here")
+        hook = hook.replace(jinja, value)
+    return hook
+
+
 def bound_templates(template: Path, work: Path) -> dict[str, Path]:
     """Templates that write this template's default project with no question and no Jinja:
-    the files copied as they are, with a hook that only imports PyYAML, or with one that
-    runs the project's checks as the template's hook does. What they take above the
+    the files copied as they are, with a hook that only imports PyYAML, or with the
+    template's own hook, which runs the project's checks. What they take above the
     one-file floor, this template cannot take less of while its hook checks the project."""
     project = common.render_default(template, work / "bound-source", work / "cc-bound")
-    copied = json.loads((template / "cookiecutter.json").read_text())["_copy_without_render"]
-    hooks = {"bound_yaml": YAML_HOOK, "bound_checks": f"COPIED = {copied!r}\n{CHECKS_HOOK}"}
+    hooks = {"bound_yaml": YAML_HOOK, "bound_checks": hook_as_rendered(template)}
     made = {}
     for name, hook in hooks.items():
         bound = work / f"{name}-template"
