@@ -14,7 +14,9 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -211,6 +213,19 @@ def fresh_warehouse(kind: str, folder: Path) -> Iterator[str]:
 
     with fresh_schema(base) as url:
         yield url
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """An HTTP server on a free loopback port, answering with `handler`; yields the port.
+    Its loop looks for shutdown every 0.05 s (every 0.5 s by default, a wait per test)."""
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(params=WAREHOUSES)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from prefect.blocks.notifications import SlackWebhook
@@ -17,6 +16,7 @@ from prefect.client.orchestration import get_client
 
 from etl.flows.example_etl import example_etl
 from etl.hooks.channels.slack import block_name
+from tests.conftest import serving
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -36,14 +36,9 @@ class Inbox(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def inbox():
-    server = HTTPServer(("127.0.0.1", 0), Inbox)
-    # shutdown() waits for the loop to look again: every 0.5 s by default.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
     Inbox.received = []
-    yield server.server_address[1], Inbox.received
-    server.shutdown()
-    server.server_close()
+    with serving(Inbox) as port:
+        yield port, Inbox.received
 
 
 def closed_port() -> int:

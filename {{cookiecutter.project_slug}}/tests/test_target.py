@@ -185,9 +185,10 @@ def test_a_server_that_answers_health_with_an_error_passes_the_api_check(status)
     may want the API key, or have no such path) is not a server that is gone: Prefect's
     own client reports what else is wrong."""
     import http.server
-    import threading
 
     from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tests.conftest import serving
 
     class Refusing(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the name http.server calls
@@ -197,12 +198,7 @@ def test_a_server_that_answers_health_with_an_error_passes_the_api_check(status)
         def log_message(self, *args):  # quiet
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Refusing)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/api/accounts/a/workspaces/w"
+    with serving(Refusing) as port:
+        url = f"http://127.0.0.1:{port}/api/accounts/a/workspaces/w"
         with temporary_settings(updates={PREFECT_API_URL: url}):
             check_api()  # no error: a server answered
-    finally:
-        server.shutdown()
-        server.server_close()
